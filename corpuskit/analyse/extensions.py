@@ -1,0 +1,47 @@
+"""Sections that curation and dedup add to `corpuskit stats`: each takes a corpus folder, prints its
+tables and returns its numbers for the JSON output (or None when that stage has not run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from corpuskit.documents import list_attribute_sets, list_sources
+from corpuskit.progress import console
+
+Section = Callable[[Path], dict[str, Any] | None]
+
+
+def funnel_section(corpus: Path) -> dict[str, Any] | None:
+    from corpuskit.analyse.funnel import funnel_for_source, render_funnel
+
+    out = {}
+    for source in list_sources(corpus):
+        if not list_attribute_sets(corpus, source):
+            continue
+        data = funnel_for_source(corpus, source)
+        console.print(render_funnel(data))
+        out[source] = data
+    return {"funnel": out} if out else None
+
+
+def overlap_section(corpus: Path) -> dict[str, Any] | None:
+    from corpuskit.dedup.overlap import overlap_for_corpus, render_overlap
+
+    data = overlap_for_corpus(corpus)
+    if not data:
+        return None
+    console.print(render_overlap(data))
+    return {"overlap": data}
+
+
+def available() -> list[Section]:
+    import importlib.util
+
+    sections: list[Section] = []
+    if importlib.util.find_spec("corpuskit.analyse.funnel"):
+        sections.append(funnel_section)
+    if importlib.util.find_spec("corpuskit.dedup") and importlib.util.find_spec("corpuskit.dedup.overlap"):
+        sections.append(overlap_section)
+    return sections

@@ -1,0 +1,214 @@
+"""The `corpuskit` command: thin — parse arguments, call the library, render progress and tables.
+
+Errors a user can fix (bad config, missing file) print one clear message and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from corpuskit.config import ConfigError
+from corpuskit.progress import console, make_progress, summary_table
+
+app = typer.Typer(
+    name="corpuskit",
+    help="Build pretraining corpora: ingest, curate, dedup, analyse, mix and ablate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Each pipeline area adds its own commands (module must define `register(app)`).
+COMMAND_MODULES = [
+    "corpuskit.curate.commands",
+    "corpuskit.dedup.commands",
+    "corpuskit.mix.commands",
+    "corpuskit.ablate.commands",
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    configs: Annotated[list[Path], typer.Argument(help="source configs, e.g. sources/web.yaml")],
+    workers: Annotated[int, typer.Option(help="parallel processes (default: CPU cores)")] = 0,
+    force: Annotated[bool, typer.Option(help="redo inputs that are already done")] = False,
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
+) -> None:
+    """Turn a source's inputs into documents (Parquet shards); resumes where a killed run stopped."""
+    from corpuskit.config import load_source_config
+    from corpuskit.ingest import ingest as run_ingest
+    from corpuskit.ingest import plan_inputs
+
+    try:
+        cfgs = [load_source_config(c) for c in configs]
+    except ConfigError as e:
+        raise fail(str(e)) from None
+    if executor not in {"local", "ray"}:
+        raise fail(f"--executor {executor!r}: use 'local' or 'ray'")
+    for cfg in cfgs:
+        try:
+            n_inputs = len(plan_inputs(cfg))
+        except (FileNotFoundError, ValueError) as e:
+            raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
+        with make_progress() as progress:
+            shards = progress.add_task(f"{cfg.name}: inputs", total=n_inputs, rate="")
+            docs = progress.add_task(f"{cfg.name}: documents", total=None, rate="")
+            t0 = _now()
+
+            def on_progress(kind: str, n: int, shards=shards, docs=docs, t0=t0) -> None:
+                if kind == "shards":
+                    progress.advance(shards, n)
+                else:
+                    progress.advance(docs, n)
+                    done = progress.tasks[docs].completed
+                    progress.update(docs, rate=f"{done / max(_now() - t0, 1e-9):,.0f} docs/s")
+
+            try:
+                summary = run_ingest(
+                    cfg, workers=workers or None, force=force, executor=executor, on_progress=on_progress
+                )
+            except ValueError as e:
+                raise fail(str(e)) from None
+        _print_ingest_summary(summary)
+
+
+def _now() -> float:
+    import time
+
+    return time.perf_counter()
+
+
+def _print_ingest_summary(summary) -> None:
+    res = summary.results
+    new = [r for r in res if not r.skipped]
+    mb_in = sum(r.bytes_in for r in new) / 1e6
+    rows = [
+        ("inputs", len(res)),
+        ("inputs done earlier (resumed)", len(res) - len(new)),
+        ("documents written (total)", summary.documents),
+        ("documents written (this run)", sum(r.documents for r in new)),
+        ("MB read (this run)", round(mb_in, 2)),
+        ("MB/s", round(mb_in / summary.seconds, 2) if summary.seconds else 0.0),
+        ("docs/s", round(sum(r.documents for r in new) / summary.seconds, 1) if summary.seconds else 0.0),
+        ("seconds", round(summary.seconds, 2)),
+    ]
+    rows += [(f"skipped: {reason}", n) for reason, n in sorted(summary.errors.items())]
+    console.print(
+        summary_table(f"ingest {summary.source} → {summary.corpus / summary.source}", ["", ""], rows)
+    )
+    for uri in summary.removed_stale:
+        console.print(f"[yellow]removed documents of an input no longer in the config:[/] {uri}")
+
+
+@app.command()
+def stats(
+    corpus: Annotated[Path, typer.Argument(help="corpus folder (the `output` of the source configs)")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="also write the numbers as JSON")] = None,
+) -> None:
+    """Per-source documents, bytes, text lengths, errors — and the funnel and overlap once computed."""
+    from corpuskit.analyse.stats import corpus_stats
+
+    if not corpus.is_dir():
+        raise fail(f"{corpus}: corpus folder not found; run `corpuskit ingest` first or check the path")
+    data = corpus_stats(corpus)
+    if not data:
+        raise fail(f"{corpus}: no sources found (expected <corpus>/<source>/documents/)")
+    rows = [
+        (
+            s["source"],
+            s["kind"],
+            s["inputs"],
+            s["documents"],
+            round((s["bytes"] or 0) / 1e6, 3),
+            s["p10_bytes"],
+            s["p50_bytes"],
+            s["p90_bytes"],
+            s["max_bytes"],
+            sum(s["errors_by_reason"].values()),
+        )
+        for s in data
+    ]
+    cols = ["source", "kind", "inputs", "docs", "MB text", "p10 B", "median B", "p90 B", "max B", "skipped"]
+    console.print(summary_table(f"corpus {corpus}", cols, rows))
+    err_rows = [(s["source"], r, n) for s in data for r, n in s["errors_by_reason"].items()]
+    if err_rows:
+        console.print(summary_table("skipped records by reason", ["source", "reason", "count"], err_rows))
+    out: dict = {"sources": data}
+    for extra in _stats_extensions():
+        section = extra(corpus)
+        if section:
+            out.update(section)
+    if json_out:
+        json_out.write_text(json.dumps(out, indent=2, default=str) + "\n")
+        console.print(f"numbers written to {json_out}")
+
+
+def _stats_extensions():
+    """Later stages add sections to `corpuskit stats` (funnel, duplicate overlap) when installed."""
+    from corpuskit.analyse import extensions
+
+    return extensions.available()
+
+
+@app.command()
+def export(
+    corpus: Annotated[Path, typer.Argument(help="corpus folder")],
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("export"),
+    fmt: Annotated[str, typer.Option("--format", help="dolma (JSONL.gz) or parquet")] = "dolma",
+    kept_only: Annotated[bool, typer.Option(help="only documents that curation/dedup kept")] = False,
+    source: Annotated[list[str] | None, typer.Option(help="sources to export (default: all)")] = None,
+) -> None:
+    """Write documents for other tools: Dolma-style JSONL.gz (id, text, source, added, created, metadata)."""
+    from corpuskit.documents import list_sources
+    from corpuskit.export import export_source
+
+    available = list_sources(corpus)
+    chosen = source or available
+    unknown = sorted(set(chosen) - set(available))
+    if unknown:
+        raise fail(f"unknown source(s) {', '.join(unknown)} in {corpus}; available: {', '.join(available)}")
+    if fmt not in {"dolma", "parquet"}:
+        raise fail(f"--format {fmt!r}: use 'dolma' or 'parquet'")
+    rows = []
+    with make_progress() as progress:
+        task = progress.add_task("export", total=None, rate="")
+        for s in chosen:
+            n, files = export_source(
+                corpus, s, out, fmt=fmt, kept_only=kept_only, on_progress=lambda k: progress.advance(task, k)
+            )
+            rows.append((s, n, len(files), str(out / s)))
+    console.print(summary_table("export", ["source", "documents", "files", "folder"], rows))
+
+
+def _register_areas() -> None:
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
+            continue  # area not installed in this build
+        importlib.import_module(name).register(app)
+
+
+_register_areas()
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as e:
+        console.print(f"[bold red]error:[/] {e}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Source configs (``sources/*.yaml``): pydantic models and YAML loading with located, actionable errors.
+
+A bad config must never produce a traceback: :func:`load_source_config` raises :class:`ConfigError`
+whose message names the file, the key and what to do; the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from corpuskit.connectors.base import get_connector_class, known_kinds
+
+
+class ConfigError(Exception):
+    """A config problem a person can fix; the message is complete and printed as is."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FetchConfig(Strict):
+    """How http(s) inputs are downloaded (see :mod:`corpuskit.connectors.fetch`)."""
+
+    cache_dir: Path = Field(Path(".corpuskit-cache"), description="where downloads are kept and resumed")
+    timeout_s: float = Field(60.0, gt=0, description="connect/read timeout per request")
+    retries: int = Field(5, ge=0, description="retries with exponential backoff on network errors / 5xx")
+    max_bytes: int = Field(20 * 1024**3, gt=0, description="refuse downloads larger than this")
+
+
+class SourceConfig(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="source name; folder name in the corpus")
+    kind: str
+    inputs: list[str] = Field(min_length=1, description="local paths, globs or http(s) URLs")
+    output: Path = Field(Path("corpus"), description="corpus folder; documents go to <output>/<name>/")
+    options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    curate: dict[str, Any] | None = None  # validated by corpuskit.curate when that stage runs
+    dedup: dict[str, Any] | None = None  # validated by corpuskit.curate.dedup when that stage runs
+
+    # set by the loader: where the config came from, to resolve relative paths and name it in errors
+    config_path: Path | None = Field(None, exclude=True)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in known_kinds():
+            raise ValueError(f"unknown kind {v!r}; use one of: {', '.join(known_kinds())}")
+        return v
+
+    def connector_options(self) -> Any:
+        """The options validated against the connector's own model (raises pydantic ValidationError)."""
+        return get_connector_class(self.kind).Options.model_validate(self.options)
+
+    def config_hash(self) -> str:
+        """Hash of everything that shapes the output (not where the config file lives)."""
+        blob = json.dumps(self.model_dump(mode="json", exclude={"config_path"}), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def base_dir(self) -> Path:
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) if loc else "(top level)"
+
+
+def format_validation_error(path: Path | str, err: ValidationError, prefix: tuple[Any, ...] = ()) -> str:
+    """One line per problem: file, key, what is wrong and how to fix it."""
+    lines = [f"{path}: invalid config ({err.error_count()} problem{'s' if err.error_count() > 1 else ''})"]
+    for e in err.errors():
+        loc = _fmt_loc(prefix + tuple(e["loc"]))
+        typ = e["type"]
+        if typ == "extra_forbidden":
+            lines.append(f"  - key '{loc}': unknown key; remove it or check its spelling")
+        elif typ == "missing":
+            lines.append(f"  - key '{loc}': required but missing; add it")
+        else:
+            got = e.get("input")
+            got_s = f" (got {got!r})" if not isinstance(got, dict | list) and got is not None else ""
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"  - key '{loc}': {msg}{got_s}")
+    return "\n".join(lines)
+
+
+def load_yaml(path: Path | str) -> Any:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: config file not found; check the path (cwd is {Path.cwd()})")
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(f"{p}: not valid YAML{where}: {problem}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def load_source_config(path: Path | str) -> SourceConfig:
+    """Load and validate one source config, including the connector's own options."""
+    p = Path(path)
+    data = load_yaml(p)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: a source config must be a mapping with keys name, kind, inputs, ...")
+    try:
+        cfg = SourceConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(p, e)) from None
+    cfg.config_path = p.resolve()
+    try:
+        cfg.connector_options()
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(p, e, prefix=("options",))) from None
+    return cfg

@@ -1,0 +1,89 @@
+"""What every connector yields, and the registry that maps a config ``kind`` to a connector.
+
+A connector turns one local input (a file, or a folder for kinds that say so) into a stream of
+:class:`Record` (a document) and :class:`Skip` (something not turned into a document, with its reason).
+It never raises for bad data inside a file: it yields a ``Skip`` and goes on, or stops the file after
+yielding a ``Skip`` when the rest cannot be read (e.g. truncated gzip) — records before it are kept.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+@dataclass
+class Record:
+    text: str
+    locator: str  # where in the input this record is, e.g. "offset=1234", "question=42"; unique per input
+    url: str | None = None
+    created: datetime | None = None  # timezone-aware (UTC) when known
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Skip:
+    reason: str  # short snake_case reason counted in summaries, e.g. "non_html", "malformed_record"
+    locator: str
+    detail: str = ""  # human-readable explanation (exception text, status code, ...)
+
+
+class Options(BaseModel):
+    """Base for kind-specific options: unknown keys are errors so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Connector:
+    """Subclass, set ``kind`` and ``Options``, implement :meth:`read`, decorate with :func:`register`."""
+
+    kind: ClassVar[str]
+    Options: ClassVar[type[Options]] = Options
+    accepts_directories: ClassVar[bool] = False  # True when an input may be a folder (e.g. an SE dump)
+    default_patterns: ClassVar[tuple[str, ...]] = ()  # file patterns searched when an input is a folder
+
+    def __init__(self, options: Options | None = None):
+        self.options = options if options is not None else self.Options()
+
+    def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
+        """Stream records from one local input. ``uri`` is the input as the user named it."""
+        raise NotImplementedError
+
+
+# kind -> module that defines it; imported lazily so `corpuskit --help` stays fast.
+_KIND_MODULES: dict[str, str] = {
+    "warc": "corpuskit.connectors.web",
+    "html": "corpuskit.connectors.web",
+    "jsonl": "corpuskit.connectors.text",
+    "parquet": "corpuskit.connectors.text",
+    "stackexchange": "corpuskit.connectors.stackexchange",
+    "reddit": "corpuskit.connectors.reddit",
+    "mbox": "corpuskit.connectors.mbox",
+    "gutenberg": "corpuskit.connectors.gutenberg",
+    "epub": "corpuskit.connectors.epub",
+}
+_REGISTRY: dict[str, type[Connector]] = {}
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def known_kinds() -> list[str]:
+    return sorted(set(_KIND_MODULES) | set(_REGISTRY))
+
+
+def get_connector_class(kind: str) -> type[Connector]:
+    """The connector class for ``kind``; raises KeyError with the known kinds when unknown."""
+    if kind not in _REGISTRY and kind in _KIND_MODULES:
+        importlib.import_module(_KIND_MODULES[kind])
+    if kind not in _REGISTRY:
+        raise KeyError(f"unknown kind {kind!r}; known kinds: {', '.join(known_kinds())}")
+    return _REGISTRY[kind]

@@ -1,0 +1,20 @@
+"""Mixtures: tokenized training data drawn from kept documents by token shares.
+
+Command line::
+
+    corpuskit tokenizer train --corpus corpus --out tok/tokenizer.json --vocab-size 32000 --sample-bytes 100M
+    corpuskit mix --weights web=0.5,books=0.3,forums=0.2 --tokens 50M --corpus corpus --out mixes/a \\
+        [--tokenizer tok/tokenizer.json] [--seed 0] [--allow-repeat] [--dry-run]
+    corpuskit mix --config mixes.yaml          # several mixtures sharing tokenizer + held-out sets
+
+Order of work: kept documents per source (curation/dedup ``*_drop_reason`` = null) -> held-out split
+(:mod:`.heldout`, ~1 MB per source, by document, own seed) -> 13-gram decontamination of the training
+pool against every held-out set (:mod:`.decontam`) -> token targets from the weights, epochs when a
+source is too small (:mod:`.sampler`) -> shards + manifest + id files (:mod:`.build`, :mod:`.shards`).
+
+A mixture folder holds ``tokens-NNNNN.bin`` (flat uint16/uint32, documents separated by end-of-text),
+``manifest.json``, ``ids/<source>.txt`` (document ids in mixture order, repeats included),
+``heldout/<source>.jsonl`` (or ``../heldout/`` in a study) and ``tokenizer.json`` for a BPE.
+Read it with :func:`corpuskit.mix.shards.open_mixture`; build from Python with
+:func:`corpuskit.mix.build.build_mixture`.
+"""
