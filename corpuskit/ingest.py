@@ -62,12 +62,30 @@ def plan_inputs(cfg: SourceConfig) -> list[str]:
     from corpuskit.connectors.fetch import expand_inputs
 
     cls = get_connector_class(cfg.kind)
-    return expand_inputs(
+    found = expand_inputs(
         cfg.inputs,
         cfg.base_dir(),
         accepts_directories=cls.accepts_directories,
         patterns=cls.default_patterns,
     )
+    return [portable_uri(u, cfg.base_dir()) for u in found]
+
+
+def portable_uri(uri: str, base: Path) -> str:
+    """Local inputs under the config's folder are named relative to it, so document ids (which hash the
+    locator) survive moving the project; URLs and paths elsewhere stay as they are."""
+    if "://" in uri:
+        return uri
+    try:
+        return Path(uri).resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return uri
+
+
+def resolve_uri(uri: str, base: Path) -> str:
+    if "://" in uri or Path(uri).is_absolute():
+        return uri
+    return str(base / uri)
 
 
 def ingest_shard(cfg: SourceConfig, uri: str, report: Callable[[int], None] | None = None) -> ShardResult:
@@ -87,7 +105,10 @@ def ingest_shard(cfg: SourceConfig, uri: str, report: Callable[[int], None] | No
             res.error_examples.append({"file": uri, "record": locator, "reason": reason, "detail": detail})
 
     try:
-        path = fetch(uri, cfg.fetch)
+        fetch_cfg = cfg.fetch
+        if not fetch_cfg.cache_dir.is_absolute():  # the cache lives beside the config, like the output
+            fetch_cfg = fetch_cfg.model_copy(update={"cache_dir": cfg.base_dir() / fetch_cfg.cache_dir})
+        path = fetch(resolve_uri(uri, cfg.base_dir()), fetch_cfg)
         res.bytes_in = _input_size(path)
         connector = get_connector_class(cfg.kind)(cfg.connector_options())
         seen: set[str] = set()

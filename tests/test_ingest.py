@@ -200,3 +200,32 @@ def test_real_cc_net_jsonl(tmp_path, shared_data, workers):
     assert summary.documents >= 10
     df = documents(tmp_path / "corpus", "ccnet")
     assert df["text"].str.len_chars().min() > 100
+
+
+def test_ids_survive_moving_the_project(tmp_path):
+    import shutil
+
+    make_jsonl_inputs(tmp_path / "p1/data", files=2, lines=10)
+    ingest(load_source_config(make_config(tmp_path / "p1")), workers=1)
+    shutil.copytree(tmp_path / "p1", tmp_path / "p2", ignore=shutil.ignore_patterns("corpus"))
+    ingest(load_source_config(tmp_path / "p2/src.yaml"), workers=1)
+    a, b = documents(tmp_path / "p1/corpus"), documents(tmp_path / "p2/corpus")
+    assert a["id"].to_list() == b["id"].to_list()
+    assert a["locator"][0].startswith("data/in-")
+
+
+def test_real_warcs_including_malformed_ones(tmp_path, shared_data):
+    web = shared_data / "web"
+    p = tmp_path / "web.yaml"
+    p.write_text(
+        "name: web\nkind: warc\noutput: corpus\n"
+        f"inputs: ['{web}/commoncrawl_warc/*.warc.gz', '{web}/commoncrawl_whirlwind/*.warc*.gz',"
+        f" '{web}/warc_malformed/*']\n"
+    )
+    summary = ingest(load_source_config(p), workers=2)
+    assert summary.documents >= 15  # the CC excerpt's pages + whirlwind WARC/WET + the good malformed ones
+    assert summary.errors, "malformed samples must be counted, not silently dropped"
+    assert all(r.documents or r.errors for r in summary.results)
+    df = documents(tmp_path / "corpus", "web")
+    assert "https://an.wikipedia.org/wiki/Escopete" in df["url"].to_list()
+    assert df["created"].null_count() < df.height

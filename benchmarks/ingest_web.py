@@ -1,0 +1,277 @@
+"""Web ingest benchmark: throughput against datatrove, and extraction quality against ground truth.
+
+    python benchmarks/ingest_web.py [--workers 2] [--repeat 1] [--runs 3] [--skip-quality]
+
+Throughput. The shared WARC samples are tiny, so the real pages of ../shared/data/web (the ScrapingHub
+and trafilatura evaluation sets) are written into temporary per-record-gzip WARCs (one file per shard,
+``2 x workers`` files), optionally repeated. The same files, with the same worker count, are ingested by
+``corpuskit ingest`` (trafilatura and resiliparse; writes Parquet) and by datatrove's ``WarcReader`` ->
+``Trafilatura(favour_precision=True)`` -> ``JsonlWriter`` in the /tmp/dt venv (made if missing, as
+../shared/peers/README.md says). Figures: documents/s, MB/s of HTML payload, the median of ``--runs``.
+
+Quality. Per page, token-level precision / recall / F1 of the extracted text against the ScrapingHub
+human ``articleBody`` (181 pages; tokens are ``\\w+`` lower-cased, bag-of-words overlap, averaged over
+pages as that benchmark does), and snippet-level precision / recall on the trafilatura evaluation subset
+(260 pages; "with" snippets must be found, "without" snippets must not). Rows: the corpuskit connector,
+trafilatura called directly with the same settings on the same bytes in the same order, and resiliparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "web"
+DT_VENV = Path("/tmp/dt")
+DT_PACKAGES = [
+    "datatrove[processing]",
+    "faust-cchardet",
+    "python-magic",
+    "warcio",
+    "orjson",
+    "lxml_html_clean",
+]
+
+
+def pages() -> list[tuple[str, bytes]]:
+    """(url, html bytes) of every evaluation page, in a fixed order."""
+    out = []
+    gt = json.loads((DATA / "extraction_scrapinghub/ground-truth.json").read_text())
+    for key in sorted(gt):
+        out.append(
+            (
+                gt[key]["url"],
+                gzip.decompress((DATA / f"extraction_scrapinghub/html/{key}.html.gz").read_bytes()),
+            )
+        )
+    ev = json.loads((DATA / "extraction_trafilatura/evaldata_subset.json").read_text())
+    for url in sorted(ev):
+        f = DATA / "extraction_trafilatura/eval" / (ev[url]["file"] + ".gz")
+        if f.exists():
+            out.append((url, gzip.decompress(f.read_bytes())))
+    return out
+
+
+def build_warcs(folder: Path, n_files: int, repeat: int) -> tuple[int, int]:
+    """Write the pages into ``n_files`` WARCs (round robin); returns (documents, HTML payload bytes)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    items = [(f"{url}#r{r}" if r else url, body) for r in range(repeat) for url, body in pages()]
+    handles = [open(folder / f"pages-{i:03d}.warc.gz", "wb") for i in range(n_files)]  # noqa: SIM115
+    writers = [WARCWriter(h, gzip=True) for h in handles]
+    for i, (url, body) in enumerate(items):
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        rec = writers[i % n_files].create_warc_record(
+            url, "response", payload=io.BytesIO(body), http_headers=headers
+        )
+        writers[i % n_files].write_record(rec)
+    for h in handles:
+        h.close()
+    return len(items), sum(len(b) for _, b in items)
+
+
+def run_corpuskit(warc_dir: Path, out_dir: Path, workers: int, extractor: str) -> tuple[float, int]:
+    from corpuskit.config import SourceConfig
+    from corpuskit.ingest import ingest
+
+    shutil.rmtree(out_dir, ignore_errors=True)
+    cfg = SourceConfig(
+        name="bench",
+        kind="warc",
+        inputs=[str(warc_dir / "*.warc.gz")],
+        output=out_dir,
+        options={"extractor": extractor},
+    )
+    t0 = time.perf_counter()
+    summary = ingest(cfg, workers=workers, force=True)
+    return time.perf_counter() - t0, sum(r.documents for r in summary.results)
+
+
+DT_SCRIPT = r"""
+import json, sys, time
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import WarcReader
+from datatrove.pipeline.extractors import Trafilatura
+from datatrove.pipeline.writers import JsonlWriter
+
+warc_dir, out_dir, workers, n_files = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+pipeline = [
+    WarcReader(warc_dir, glob_pattern="*.warc.gz"),
+    Trafilatura(favour_precision=True, timeout=5.0),  # our timeout_s default, instead of datatrove's 1 s
+    JsonlWriter(out_dir + "/out"),
+]
+ex = LocalPipelineExecutor(pipeline, tasks=n_files, workers=workers, logging_dir=out_dir + "/logs")
+t0 = time.perf_counter()
+ex.run()
+print(json.dumps({"wall": time.perf_counter() - t0}))
+"""
+
+
+def ensure_datatrove() -> Path:
+    py = DT_VENV / "bin/python"
+    if not py.exists():
+        print(
+            f"creating the datatrove venv in {DT_VENV} (a peer, not a corpuskit dependency) ...", flush=True
+        )
+        subprocess.run([sys.executable, "-m", "venv", str(DT_VENV)], check=True)
+    check = "import datatrove, trafilatura, warcio, cchardet, magic, orjson"
+    if subprocess.run([str(py), "-c", check], capture_output=True).returncode != 0:
+        subprocess.run([str(py), "-m", "pip", "install", "-q", *DT_PACKAGES], check=True)
+    return py
+
+
+def run_datatrove(py: Path, warc_dir: Path, out_dir: Path, workers: int, n_files: int) -> tuple[float, int]:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    r = subprocess.run(
+        [str(py), "-c", DT_SCRIPT, str(warc_dir), str(out_dir), str(workers), str(n_files)],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        raise RuntimeError(f"datatrove run failed:\n{r.stderr[-3000:]}")
+    wall = json.loads(r.stdout.strip().splitlines()[-1])["wall"]
+    docs = sum(1 for f in (out_dir / "out").glob("*.jsonl.gz") for _ in gzip.open(f, "rt", encoding="utf-8"))
+    return wall, docs
+
+
+def throughput(args: argparse.Namespace) -> None:
+    n_files = 2 * args.workers
+    with tempfile.TemporaryDirectory(prefix="ck-bench-") as tmp:
+        tmp_p = Path(tmp)
+        warc_dir = tmp_p / "warc"
+        warc_dir.mkdir()
+        n_docs, html_bytes = build_warcs(warc_dir, n_files, args.repeat)
+        warc_bytes = sum(f.stat().st_size for f in warc_dir.glob("*.warc.gz"))
+        print(
+            f"input: {n_docs} HTML pages in {n_files} WARC files, {html_bytes / 1e6:.1f} MB HTML payload "
+            f"({warc_bytes / 1e6:.1f} MB gzip WARC); workers={args.workers}; runs={args.runs} (median); "
+            f"cpu cores={os.cpu_count()}"
+        )
+        rows: list[tuple[str, float, int]] = []
+        for extractor in ("trafilatura", "resiliparse"):
+            walls, docs = [], 0
+            for _ in range(args.runs):
+                w, docs = run_corpuskit(warc_dir, tmp_p / f"ck-{extractor}", args.workers, extractor)
+                walls.append(w)
+            rows.append((f"corpuskit ingest, {extractor}", statistics.median(walls), docs))
+        if not args.skip_datatrove:
+            py = ensure_datatrove()
+            walls, docs = [], 0
+            for _ in range(args.runs):
+                w, docs = run_datatrove(py, warc_dir, tmp_p / "dt", args.workers, n_files)
+                walls.append(w)
+            rows.append(("datatrove WarcReader+Trafilatura", statistics.median(walls), docs))
+        print(f"\n{'pipeline':<36}{'wall s':>9}{'docs out':>10}{'docs/s':>10}{'MB/s':>8}")
+        for name, wall, docs in rows:
+            print(f"{name:<36}{wall:>9.2f}{docs:>10}{n_docs / wall:>10.1f}{html_bytes / 1e6 / wall:>8.2f}")
+        if not args.skip_datatrove:
+            dt_wall = rows[-1][1]
+            for name, wall, _ in rows[:-1]:
+                print(f"ratio {name} / datatrove (docs/s): {dt_wall / wall:.2f}x")
+        print("docs/s and MB/s count input pages and HTML bytes per second of wall time (all records read).")
+
+
+# ------------------------------------------------------------------------------------------------ quality
+
+_TOKEN = re.compile(r"\w+")
+
+
+def prf(pred: str, truth: str) -> tuple[float, float, float]:
+    p, t = Counter(_TOKEN.findall(pred.lower())), Counter(_TOKEN.findall(truth.lower()))
+    common = sum((p & t).values())
+    precision = common / sum(p.values()) if p else (1.0 if not t else 0.0)
+    recall = common / sum(t.values()) if t else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def snippets(pred: str, with_: list[str], without: list[str]) -> tuple[int, int, int, int]:
+    norm = " ".join(pred.split())
+    tp = sum(1 for s in with_ if " ".join(s.split()) in norm)
+    fp = sum(1 for s in without if " ".join(s.split()) in norm)
+    return tp, len(with_) - tp, fp, len(without) - fp
+
+
+def extract_folder(folder: Path, mode: str) -> dict[str, str]:
+    """file name -> text, in the connector's file order, for one extraction mode."""
+    from trafilatura import extract
+    from trafilatura.deduplication import LRUCache
+    from trafilatura.settings import LRU_SIZE
+
+    from corpuskit.connectors.base import Record
+    from corpuskit.connectors.web import Extractor, HtmlConnector, WebOptions
+
+    if mode.startswith("corpuskit"):
+        extractor = mode.split(":", 1)[1]
+        out = HtmlConnector(WebOptions(extractor=extractor)).read(folder, str(folder))
+        return {r.locator.removeprefix("file="): (r.text if isinstance(r, Record) else "") for r in out}
+    # trafilatura directly: same settings, same bytes, same order, one dedup cache as in one input shard
+    settings = Extractor(WebOptions()).settings()
+    settings["deduplicate"] = LRUCache(maxsize=LRU_SIZE)
+    files = sorted(folder.glob("*.html.gz"))
+    return {f.name: extract(gzip.decompress(f.read_bytes()), **settings) or "" for f in files}
+
+
+def quality() -> None:
+    gt = json.loads((DATA / "extraction_scrapinghub/ground-truth.json").read_text())
+    ev = json.loads((DATA / "extraction_trafilatura/evaldata_subset.json").read_text())
+    modes = ["corpuskit:trafilatura", "trafilatura direct", "corpuskit:resiliparse"]
+    texts_sh = {m: extract_folder(DATA / "extraction_scrapinghub/html", m) for m in modes}
+    texts_ev = {m: extract_folder(DATA / "extraction_trafilatura/eval", m) for m in modes}
+    print(f"\nextraction quality ({len(gt)} ScrapingHub pages: token P/R/F1 vs articleBody, mean over pages;")
+    print(f" {len(ev)} trafilatura-eval pages: snippet P/R/F1 over all 'with'/'without' snippets)")
+    print(f"{'extraction':<26}{'SH prec':>8}{'SH rec':>8}{'SH F1':>8}{'TE prec':>9}{'TE rec':>8}{'TE F1':>8}")
+    for m in modes:
+        scores = [prf(texts_sh[m].get(f"{k}.html.gz", ""), gt[k]["articleBody"]) for k in sorted(gt)]
+        p, r, f = (statistics.mean(x) for x in zip(*scores, strict=True))
+        tp = fn = fp = 0
+        for e in ev.values():
+            a, b, c, _ = snippets(texts_ev[m].get(e["file"] + ".gz", ""), e["with"], e["without"])
+            tp, fn, fp = tp + a, fn + b, fp + c
+        tp_p, tp_r = tp / (tp + fp), tp / (tp + fn)
+        tf = 2 * tp_p * tp_r / (tp_p + tp_r)
+        print(f"{m:<26}{p:>8.3f}{r:>8.3f}{f:>8.3f}{tp_p:>9.3f}{tp_r:>8.3f}{tf:>8.3f}")
+    same = sum(
+        texts[m1].get(k) == texts[m2].get(k)
+        for texts in (texts_sh, texts_ev)
+        for m1, m2 in [("corpuskit:trafilatura", "trafilatura direct")]
+        for k in texts[m1]
+    )
+    total = len(texts_sh[modes[0]]) + len(texts_ev[modes[0]])
+    print(f"corpuskit:trafilatura output identical to trafilatura direct on {same}/{total} pages")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--repeat", type=int, default=1, help="times each page appears in the input")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-datatrove", action="store_true")
+    ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true")
+    args = ap.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"sample data not found at {DATA}")
+    if not args.skip_throughput:
+        throughput(args)
+    if not args.skip_quality:
+        quality()
+
+
+if __name__ == "__main__":
+    main()
