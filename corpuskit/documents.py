@@ -81,6 +81,13 @@ def dumps_metadata(meta: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------- atomic I/O
 
 
+def _umask_mode() -> int:
+    """0666 minus the umask: what a plain open() would give (mkstemp creates files 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temp file in the same folder + fsync + rename, so readers see all or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +97,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -108,6 +116,7 @@ def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
         frame.write_parquet(tmp, compression=PARQUET_COMPRESSION, statistics=True)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,110 @@
+"""Mix configs: one study = several mixtures sharing a corpus, a tokenizer and the held-out sets.
+
+Example ``mixes.yaml``::
+
+    corpus: corpus
+    out: mixes                 # each mixture goes to mixes/<name>/, held-out sets to mixes/heldout/
+    tokenizer: bytes           # or a tokenizer.json (e.g. from `corpuskit tokenizer train`)
+    heldout: {bytes_per_source: 1000000}
+    mixtures:
+      - {name: web-heavy, weights: {web: 0.7, books: 0.3}, tokens: 50M}
+      - {name: balanced, weights: {web: 0.5, books: 0.5}, tokens: 50M}
+
+Relative paths are resolved against the YAML file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from corpuskit.config import ConfigError, format_validation_error, load_yaml
+from corpuskit.mix.decontam import DEFAULT_NGRAM
+from corpuskit.mix.heldout import HeldoutSettings
+from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, parse_tokens
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DecontamSettings(_Strict):
+    enabled: bool = True
+    ngram: int = Field(DEFAULT_NGRAM, ge=1, description="word n-gram length (13: GPT-3 / NeMo / datatrove)")
+
+
+class MixtureConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="folder name of the mixture under `out`")
+    weights: dict[str, float] = Field(min_length=1, description="token share per source")
+    tokens: int = Field(description="token budget, e.g. 50M or 1B")
+    seed: int | None = Field(None, description="overrides the study seed")
+    allow_repeat: bool | None = None
+    max_epochs: float | None = Field(None, gt=0)
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _budget(cls, v: Any) -> int:
+        try:
+            return parse_tokens(v)
+        except MixError as e:
+            raise ValueError(str(e)) from None
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: w for k, w in v.items() if not (w >= 0)}
+        if bad:
+            raise ValueError(f"weights must be >= 0 (got {bad})")
+        return v
+
+
+class StudyConfig(_Strict):
+    corpus: Path = Field(Path("corpus"), description="corpus folder (one sub-folder per source)")
+    out: Path = Field(Path("mixes"), description="study folder; mixtures go to <out>/<name>/")
+    tokenizer: str = Field("bytes", description="'bytes' or a tokenizer.json path")
+    seed: int = 0
+    max_epochs: float = Field(DEFAULT_MAX_EPOCHS, gt=0, description="repetition cap (RegMix/Olmix use 4)")
+    allow_repeat: bool = False
+    heldout: HeldoutSettings = Field(default_factory=HeldoutSettings)
+    decontam: DecontamSettings = Field(default_factory=DecontamSettings)
+    mixtures: list[MixtureConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> StudyConfig:
+        names = [m.name for m in self.mixtures]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"mixture names must be unique; repeated: {', '.join(dup)}")
+        if "heldout" in names:
+            raise ValueError("'heldout' is reserved for the shared held-out sets; rename that mixture")
+        return self
+
+    def resolve(self, base: Path) -> StudyConfig:
+        """Paths relative to ``base`` (the YAML file's folder) made absolute."""
+        tok = self.tokenizer
+        if tok != "bytes" and not Path(tok).is_absolute():
+            tok = str((base / tok).resolve())
+        return self.model_copy(
+            update={
+                "corpus": (base / self.corpus).resolve(),
+                "out": (base / self.out).resolve(),
+                "tokenizer": tok,
+            }
+        )
+
+
+def load_study_config(path: Path | str) -> StudyConfig:
+    """Load and validate a mixes YAML; problems become a :class:`ConfigError` naming file and key."""
+    p = Path(path)
+    data = load_yaml(p)
+    if isinstance(data, list):  # a bare list of mixtures
+        data = {"mixtures": data}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: a mix config must be a mapping with a 'mixtures' list (or a bare list)")
+    try:
+        cfg = StudyConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(p, e)) from None
+    return cfg.resolve(p.resolve().parent)

@@ -1,0 +1,63 @@
+"""A small real-text corpus for the mix tests, in the layout the ingest runner writes.
+
+Sources: ``books`` (two English Project Gutenberg novels cut at paragraphs), ``wiki`` (WikiText-2 valid
+articles) and ``verse`` (Tiny Shakespeare cut at blank lines); all from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from corpuskit.documents import PartWriter, document_id, documents_dir, shard_key
+
+
+def chunk(text: str, doc_bytes: int) -> list[str]:
+    """Cut text into documents of about ``doc_bytes`` at blank-line boundaries."""
+    paras = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    docs, cur, size = [], [], 0
+    for p in paras:
+        cur.append(p)
+        size += len(p.encode())
+        if size >= doc_bytes:
+            docs.append("\n\n".join(cur))
+            cur, size = [], 0
+    if cur:
+        docs.append("\n\n".join(cur))
+    return docs
+
+
+def wiki_articles(text: str) -> list[str]:
+    """WikiText articles start with a ' = Title = ' line (one '=' on each side)."""
+    parts = re.split(r"\n(?= = [^=].* = \n)", text)
+    return [p.strip() for p in parts if len(p.strip()) > 200]
+
+
+def write_source(corpus: Path, source: str, docs: list[str], parts: int = 2) -> None:
+    """Write ``docs`` as ``parts`` finished parts (documents + completion markers)."""
+    ddir = documents_dir(corpus, source)
+    ddir.mkdir(parents=True, exist_ok=True)
+    per = -(-len(docs) // parts)
+    for p in range(parts):
+        uri = f"test://{source}/{p}"
+        w = PartWriter(ddir, shard_key(uri), rows_per_file=50)
+        for i, text in enumerate(docs[p * per : (p + 1) * per]):
+            loc = f"{uri}#{i}"
+            w.add({"id": document_id(source, loc), "source": source, "text": text, "locator": loc})
+        w.finish({"input": uri})
+
+
+def real_sources(data: Path) -> dict[str, list[str]]:
+    books = []
+    for name in ["en_austen_pride_and_prejudice_pg1342.txt", "en_carroll_alice_pg11.txt"]:
+        books += chunk((data / "books" / name).read_text(encoding="utf-8-sig"), 4000)
+    wiki = wiki_articles((data / "lm" / "wikitext-2_tokenized" / "valid.txt").read_text(encoding="utf-8"))
+    verse = chunk((data / "lm" / "tinyshakespeare" / "input.txt").read_text(encoding="utf-8"), 2000)
+    return {"books": books, "wiki": wiki, "verse": verse}
+
+
+def make_corpus(corpus: Path, data: Path, extra: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    sources = {**real_sources(data), **(extra or {})}
+    for name, docs in sources.items():
+        write_source(corpus, name, docs)
+    return sources
