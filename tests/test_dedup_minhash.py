@@ -1,0 +1,80 @@
+"""MinHash signatures: datasketch compatibility, LSH parameters, and batch-independence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+
+from corpuskit.dedup.lsh import collision_probability, optimal_param, recall_param
+from corpuskit.dedup.minhash import MinHasher, minhash_flat, permutations
+from corpuskit.dedup.shingles import ShingleSpec, normalize, shingle_hashes, shingle_texts
+
+TEXTS = [
+    "The quick brown fox jumps over the lazy dog, again and again, until the dog wakes up.",
+    "",
+    "two words",
+    "Ünïcode — “quoted” text,\twith   odd\nspacing; and 12,345 numbers! 東京は日本の首都です。",
+    "The QUICK brown fox jumps over the lazy dog... again and again until the dog wakes up",
+]
+
+
+@pytest.mark.parametrize(
+    ("num_perm", "seed", "unit", "n"), [(128, 1, "word", 5), (64, 7, "char", 3), (16, 42, "word", 1)]
+)
+def test_datasketch_mode_reproduces_datasketch_hashvalues(num_perm, seed, unit, n):
+    spec = ShingleSpec(n, unit)
+    sig, _, counts = MinHasher(num_perm, seed, spec, "datasketch").signatures(TEXTS)
+    for row, text in zip(sig, normalize(TEXTS).to_list(), strict=True):
+        m = MinHash(num_perm=num_perm, seed=seed)
+        m.update_batch(shingle_texts(text, spec))
+        np.testing.assert_array_equal(row, m.hashvalues)
+    assert counts[1] == 0  # empty text: no shingle (signature stays at the initial values)
+    assert counts[2] == (1 if (unit, n) == ("word", 5) else len(shingle_texts("two words", spec)))
+
+
+def test_permutations_match_datasketch():
+    a, b = permutations(32, 3)
+    np.testing.assert_array_equal(np.array([a, b]), MinHash(num_perm=32, seed=3).permutations)
+
+
+def test_span_hash_equals_for_equal_shingles_across_documents():
+    h, offsets, text_hash = shingle_hashes(normalize(["a b c d e f", "x a b c d e"]), ShingleSpec(5))
+    assert h[offsets[0]] == h[offsets[1] + 1]  # "a b c d e" in both
+    assert text_hash[0] != text_hash[1]
+    h2, _, th2 = shingle_hashes(normalize(["A, b c d e f!"]), ShingleSpec(5))
+    assert th2[0] == text_hash[0] and h2[0] == h[0]
+
+
+def test_signature_independent_of_chunking_and_batching():
+    rng = np.random.default_rng(0)
+    hashes = rng.integers(0, 2**32, 5000, dtype=np.uint64).astype(np.uint32)
+    offsets = np.array([0, 0, 1, 1200, 1200, 5000])
+    a, b = permutations(64, 1)
+    big = minhash_flat(hashes, offsets, a, b, chunk=1 << 14)
+    small = minhash_flat(hashes, offsets, a, b, chunk=97)
+    np.testing.assert_array_equal(big, small)
+    assert (big[0] == 0xFFFFFFFF).all() and (big[3] == 0xFFFFFFFF).all()
+    one = minhash_flat(hashes[1:1200], np.array([0, 1199]), a, b)
+    np.testing.assert_array_equal(one[0], big[2])
+
+
+def test_fast_mode_estimates_jaccard():
+    words = [f"w{i}" for i in range(400)]
+    t1 = " ".join(words)
+    t2 = " ".join(words[:300] + [f"z{i}" for i in range(100)])
+    sig, _, _ = MinHasher(256).signatures([t1, t2])
+    true = 296 / (396 + 100)  # 5-gram sets: 296 shared, 396 in each
+    assert abs((sig[0] == sig[1]).mean() - true) < 0.08
+
+
+def test_optimal_param_matches_datasketch():
+    for t, p in [(0.8, 128), (0.7, 112), (0.5, 64)]:
+        assert optimal_param(t, p) == _optimal_param(t, p, 0.5, 0.5)
+
+
+def test_recall_param_reaches_target():
+    b, r = recall_param(0.8, 128, 0.99)
+    assert b * r <= 128 and collision_probability(0.8, b, r) >= 0.99
+    assert collision_probability(0.8, 128 // (r + 1), r + 1) < 0.99
