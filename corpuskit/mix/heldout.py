@@ -57,10 +57,18 @@ def split_heldout(source: str, docs: pl.DataFrame, settings: HeldoutSettings) ->
     target = min(settings.bytes_per_source, cap)
     order = seeded_order(docs["id"], "heldout", settings.seed, source)
     lengths = docs["text"].str.len_bytes().to_numpy()[order].astype(np.int64)
-    after = np.cumsum(lengths)  # bytes taken up to and including each document
-    # a prefix of the ranked documents: stop once the target is reached, never exceed the cap
-    take = order[((after - lengths) < target) & (after <= cap)]
-    frame = docs.select("id", "text")[take]
+    # Walk the ranked documents until the target is reached, never exceeding the cap. A document too big
+    # for the room left is passed over rather than ending the walk, so a source of a few long books
+    # still gets a held-out set from the documents that fit.
+    take, acc = [], 0
+    for idx, n in zip(order.tolist(), lengths.tolist(), strict=True):
+        if acc >= target:
+            break
+        if acc + n > cap:
+            continue
+        take.append(idx)
+        acc += n
+    frame = docs.select("id", "text")[np.asarray(take, dtype=np.int64)]
     return HeldoutSplit(source, frame["id"], frame, target, target < settings.bytes_per_source)
 
 

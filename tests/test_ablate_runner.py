@@ -1,0 +1,151 @@
+"""The ablation runner on real text: diagonal dominance, outputs, resume after a kill, swarm + regression."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from ablate_fixtures import build_mixture, forum_posts, split_docs, write_heldout
+
+from corpuskit.ablate import runner
+from corpuskit.ablate.config import AblationConfig, load_ablation_config
+from corpuskit.config import ConfigError
+
+TRAIN = {"tokens": 48_000, "batch_size": 8, "lr": 3e-3, "seeds": [0], "threads": 1}
+
+
+@pytest.fixture(scope="module")
+def corpus(shared_data: Path):
+    austen = (shared_data / "books" / "en_austen_pride_and_prejudice_pg1342.txt").read_text(
+        encoding="utf-8-sig"
+    )
+    books = split_docs(austen[20_000:400_000])
+    forums = forum_posts(shared_data)
+    train = {"books": books[8:], "forums": forums[8:]}
+    held = {"books": books[:8], "forums": forums[:8]}
+    return train, held
+
+
+def _mixtures(root: Path, corpus, specs: dict[str, dict[str, float]], tokens: int = 200_000) -> list[dict]:
+    train, held = corpus
+    hb = write_heldout(root / "heldout", held)
+    for name, w in specs.items():
+        build_mixture(root / "mixes" / name, train, w, tokens, hb)
+    return [{"name": n, "path": str(root / "mixes" / n)} for n in specs]
+
+
+def test_diagonal_dominance_books_vs_forums(tmp_path: Path, corpus) -> None:
+    mixes = _mixtures(tmp_path, corpus, {"books": {"books": 1.0}, "forums": {"forums": 1.0}})
+    cfg = AblationConfig.model_validate(
+        {"output": str(tmp_path / "out"), "training": {**TRAIN, "tokens": 240_000}, "mixtures": mixes}
+    )
+    s = runner.run_ablation(cfg)
+    bpb = {m: s["mixtures"][m]["sets"] for m in ("books", "forums")}
+    assert bpb["books"]["books"]["bpb_mean"] < bpb["forums"]["books"]["bpb_mean"]
+    assert bpb["forums"]["forums"]["bpb_mean"] < bpb["books"]["forums"]["bpb_mean"]
+    out = tmp_path / "out"
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 2 * 1 * 2  # mixtures × seeds × eval sets
+    assert {r["eval_set"] for r in rows} == {"books", "forums"}
+    assert (out / "bpb_per_set.png").stat().st_size > 1000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["comparisons"][0]["mixture"] == "forums"
+    assert (out / "runs" / "books" / "seed-0" / "curve.csv").exists()
+
+
+def test_resume_after_kill_equals_uninterrupted(tmp_path: Path, corpus, monkeypatch) -> None:
+    mixes = _mixtures(
+        tmp_path, corpus, {"a": {"books": 0.5, "forums": 0.5}, "b": {"books": 0.8, "forums": 0.2}}
+    )
+    base = {
+        "training": {**TRAIN, "tokens": 24_000, "seeds": [0, 1]},
+        "mixtures": mixes,
+        "eval": {"max_documents": 3},
+    }
+    full = runner.run_ablation(AblationConfig.model_validate({**base, "output": str(tmp_path / "full")}))
+
+    real = runner.run_unit
+    calls: list[tuple[str, int]] = []
+
+    def killed_after_two(trainer, mixture, tok, sets, unit, cfg, on_step=None):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process dies in the middle of the ablation
+        calls.append((unit.mixture, unit.seed))
+        return real(trainer, mixture, tok, sets, unit, cfg, on_step)
+
+    cfg = AblationConfig.model_validate({**base, "output": str(tmp_path / "resumed")})
+    monkeypatch.setattr(runner, "run_unit", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_ablation(cfg)
+    assert calls == [("a", 0), ("a", 1)]
+    assert not (tmp_path / "resumed" / "runs" / "b" / "seed-0" / "done.json").exists()
+
+    calls.clear()
+    monkeypatch.setattr(
+        runner, "run_unit", lambda *a, **k: (calls.append((a[4].mixture, a[4].seed)), real(*a, **k))[1]
+    )
+    resumed = runner.run_ablation(cfg)
+    assert calls == [("b", 0), ("b", 1)]  # finished units were skipped by their markers
+    assert (tmp_path / "resumed" / "results.csv").read_bytes() == (
+        tmp_path / "full" / "results.csv"
+    ).read_bytes()
+    assert resumed["comparisons"] == full["comparisons"]
+
+    changed = AblationConfig.model_validate(
+        {**base, "output": str(tmp_path / "resumed"), "training": {**TRAIN, "seeds": [0, 1], "lr": 5e-3}}
+    )
+    with pytest.raises(ConfigError, match="different model/training/eval config"):
+        runner.run_ablation(changed)
+
+
+def test_swarm_regression_and_proposal_with_a_builder(tmp_path: Path, corpus, monkeypatch) -> None:
+    train, held = corpus
+    hb = write_heldout(tmp_path / "heldout", held)
+    built: list[dict] = []
+
+    def build_mixture_fn(weights, corpus, output, tokens, seed):
+        built.append(weights)
+        build_mixture(Path(output), train, weights, tokens, hb, seed=seed)
+
+    def source_tokens(corpus, tokenizer):
+        return {s: sum(len(d.encode()) for d in docs) for s, docs in train.items()}
+
+    fake = types.SimpleNamespace(build_mixture=build_mixture_fn, source_tokens=source_tokens)
+    monkeypatch.setitem(sys.modules, "corpuskit.mix.build", fake)
+    monkeypatch.setattr("corpuskit.mix.build", fake, raising=False)
+    cfg = AblationConfig.model_validate(
+        {
+            "output": str(tmp_path / "out"),
+            "training": {**TRAIN, "tokens": 16_000},
+            "build": {"corpus": str(tmp_path), "tokens": 60_000},
+            "swarm": {"runs": 5, "min_weight": 0.05, "concentration": 0.5},
+            "eval": {"max_documents": 3},
+            "regression": {"candidates": 2000, "top_k": 20},
+        }
+    )
+    s = runner.run_ablation(cfg)
+    assert len(built) == 5 and all(min(w.values()) >= 0.05 - 1e-9 for w in built)
+    r = s["regression"]
+    assert r["runs"] == 5 and -1 <= r["spearman_rho_heldout"] <= 1
+    p = r["proposal"]
+    assert sum(p["weights"].values()) == pytest.approx(1.0)
+    assert p["interval_95"][0] <= p["predicted_bpb"] <= p["interval_95"][1]
+    assert (tmp_path / "out" / "regression.png").exists()
+    cols, rows = runner.summary_rows(s)
+    assert rows[0][0] == "swarm-000 (base)"
+
+
+def test_config_errors_are_located(tmp_path: Path) -> None:
+    bad = tmp_path / "ablation.yaml"
+    bad.write_text("mixtures:\n  - {name: a, path: x, weights: {b: 1}}\ntraining: {lr: -1, bogus: 2}\n")
+    with pytest.raises(ConfigError) as e:
+        load_ablation_config(bad)
+    msg = str(e.value)
+    assert "training.lr" in msg and "training.bogus" in msg and "exactly one of 'path' or 'weights'" in msg
+    bad.write_text("mixtures:\n  - {name: a, weights: {b: 1}}\n")
+    with pytest.raises(ConfigError, match="need a 'build' section"):
+        load_ablation_config(bad)
