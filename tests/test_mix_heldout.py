@@ -8,7 +8,8 @@ from corpuskit.mix.heldout import HeldoutSettings, split_heldout
 
 
 def test_big_documents_are_passed_over_not_ending_the_split():
-    docs = pl.DataFrame({"id": [f"d{i}" for i in range(6)], "text": ["x" * 400, "y" * 300] + ["z" * 75] * 4})
+    texts = ["x" * 400, "y" * 300] + ["z" * 75] * 4
+    docs = pl.DataFrame({"id": [f"d{i}" for i in range(6)], "text": texts})
     for seed in range(5):  # whatever the ranking, the small documents fill the set under the 25% cap
         split = split_heldout("s", docs, HeldoutSettings(bytes_per_source=10_000, seed=seed))
         assert 0 < split.bytes <= 0.25 * 1000
@@ -16,7 +17,9 @@ def test_big_documents_are_passed_over_not_ending_the_split():
 
 
 def test_split_is_deterministic_and_seed_dependent():
-    docs = pl.DataFrame({"id": [f"d{i}" for i in range(200)], "text": [f"text {i} " * 20 for i in range(200)]})
+    docs = pl.DataFrame(
+        {"id": [f"d{i}" for i in range(200)], "text": [f"text {i} " * 20 for i in range(200)]}
+    )
     s = HeldoutSettings(bytes_per_source=5_000)
     a, b = split_heldout("s", docs, s), split_heldout("s", docs, s)
     assert a.ids.to_list() == b.ids.to_list()

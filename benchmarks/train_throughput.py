@@ -1,6 +1,6 @@
 """Ablation benchmarks: training tokens/s and MFU per model preset, and the seed noise of BPB.
 
-    .venv/bin/python benchmarks/ablate.py [--presets smoke,14m] [--steps 8] [--seeds 3] [--threads 2]
+    python benchmarks/train_throughput.py [--presets smoke,14m] [--steps 8] [--seeds 3] [--threads 2]
 
 On CPU the MFU peak is an estimate (threads × clock × FMA width); on CUDA it is the dense bf16 peak of the
 card (H100/H200: 989 TFLOP/s), with bf16 autocast, TF32, fused AdamW and torch.compile. Steady-state
