@@ -112,13 +112,25 @@ def demo_inputs(data: Path | None, out: Path, scale: float = 1.0) -> tuple[dict[
         from corpuskit.ablate.demo_data import write_demo_inputs
 
         paths = write_demo_inputs(out / "inputs", scale=scale)
+        # Generated text repeats its templates by construction, which the Gopher repetition and FineWeb
+        # duplicate-line rules rightly flag as low quality; its numbers and quotes also sit just under
+        # Gopher's 80% alphabetic-word ratio. Real data (--data) keeps every published default.
+        generated_curate = {
+            "filters": ["gopher_quality", "c4"],
+            "gopher_quality": {"max_non_alpha_words_ratio": 0.7},
+        }
         return {
-            "books": {"kind": "gutenberg", "inputs": [str(paths["books"] / "*.txt")]},
+            "books": {
+                "kind": "gutenberg",
+                "inputs": [str(paths["books"] / "*.txt")],
+                "curate": generated_curate,
+            },
             "forums": {
                 "kind": "stackexchange",
                 "inputs": [str(paths["forums"] / "coffee.example.com_Posts.xml")],
+                "curate": generated_curate,
             },
-            "web": {"kind": "html", "inputs": [str(paths["web"])]},
+            "web": {"kind": "html", "inputs": [str(paths["web"])], "curate": generated_curate},
         }, "generated sample (offline)"
     data = data.resolve()
     need = {
