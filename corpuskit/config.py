@@ -119,4 +119,18 @@ def load_source_config(path: Path | str) -> SourceConfig:
         cfg.connector_options()
     except ValidationError as e:
         raise ConfigError(format_validation_error(p, e, prefix=("options",))) from None
+    _check_stage_sections(cfg, p)
     return cfg
+
+
+def _check_stage_sections(cfg: SourceConfig, path: Path) -> None:
+    """Validate the ``curate:`` and ``dedup:`` sections now, so a typo there fails at load, not hours later
+    when that stage runs (their models live with their stages; imported here lazily)."""
+    if cfg.curate is not None:
+        from corpuskit.curate.config import curate_config
+
+        curate_config(cfg)
+    if cfg.dedup is not None:
+        from corpuskit.dedup.config import load_dedup_config
+
+        load_dedup_config(cfg.dedup, path)

@@ -81,3 +81,20 @@ def test_cli_exits_2_without_traceback(tmp_path):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr + r.stdout
     assert "inptus" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        ("curate: {filters: [gopher_qualty]}\n", "curate.filters"),
+        ("curate: {gopher_quality: {min_doc_wrds: 10}}\n", "curate.gopher_quality.min_doc_wrds"),
+        ("dedup: {threshold: 1.5}\n", "dedup.threshold"),
+        ("options: {extractor: lynx}\n", "options.extractor"),
+    ],
+)
+def test_stage_sections_are_validated_at_load(tmp_path, section, expected):
+    p = write(tmp_path, GOOD + section)
+    with pytest.raises(ConfigError) as e:
+        load_source_config(p)
+    assert f"key '{expected}" in str(e.value), str(e.value)
+    assert str(p) in str(e.value)

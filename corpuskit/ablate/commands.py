@@ -141,9 +141,23 @@ def demo_inputs(data: Path | None, out: Path, scale: float = 1.0) -> tuple[dict[
     missing = [str(p) for p in need.values() if not p.exists()]
     if missing:
         raise ConfigError(f"--data {data}: expected the shared sample layout; missing {', '.join(missing)}")
+    # Per-source rules as in sources/books.yaml and sources/forums.yaml: books are long, multilingual and
+    # dialogue-heavy (Gopher's 100k-word cap and alphabetic-word ratio drop whole novels), threads are
+    # short; web pages get every published default.
     return {
-        "books": {"kind": "gutenberg", "inputs": [str(need["books"] / "*.txt")]},
-        "forums": {"kind": "stackexchange", "inputs": [str(need["forums"] / "*Posts.xml")]},
+        "books": {
+            "kind": "gutenberg",
+            "inputs": [str(need["books"] / "*.txt")],
+            "curate": {"langid": {"languages": None, "min_score": 0.5}, "filters": ["gopher_repetition"]},
+        },
+        "forums": {
+            "kind": "stackexchange",
+            "inputs": [str(need["forums"] / "*Posts.xml")],
+            "curate": {
+                "filters": ["gopher_repetition", "gopher_quality"],
+                "gopher_quality": {"min_doc_words": 30},
+            },
+        },
         "web": {"kind": "html", "inputs": [str(need["web"])]},
     }, f"real samples from {data}"
 
