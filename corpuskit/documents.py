@@ -38,7 +38,8 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 PARQUET_COMPRESSION = "zstd"
-ROWS_PER_FILE = 20_000  # a part is split into files of at most this many rows to bound memory
+ROWS_PER_FILE = 20_000  # a part is split into files of at most this many rows ...
+BYTES_PER_FILE = 128 * 1024**2  # ... or this much text, so a shard of whole books stays bounded in memory
 
 
 def document_id(source: str, locator: str) -> str:
@@ -183,15 +184,24 @@ def clear_part(directory: Path, key: str) -> None:
 
 
 class PartWriter:
-    """Writes one part as numbered files of at most ``ROWS_PER_FILE`` rows, then its marker.
+    """Writes one part as numbered files of at most ``ROWS_PER_FILE`` rows / ``BYTES_PER_FILE`` of text,
+    then its marker.
 
     Memory stays bounded by one file's worth of rows whatever the input size. The marker is the commit
     point: until it exists the part does not exist for readers, and a resumed run clears and redoes it.
     """
 
-    def __init__(self, directory: Path, key: str, rows_per_file: int = ROWS_PER_FILE):
+    def __init__(
+        self,
+        directory: Path,
+        key: str,
+        rows_per_file: int = ROWS_PER_FILE,
+        bytes_per_file: int = BYTES_PER_FILE,
+    ):
         self.directory, self.key, self.rows_per_file = directory, key, rows_per_file
+        self.bytes_per_file = bytes_per_file
         self._rows: list[dict[str, Any]] = []
+        self._buffered = 0
         self._n_files = 0
         self.rows_written = 0
         self.bytes_written = 0
@@ -199,7 +209,8 @@ class PartWriter:
 
     def add(self, row: dict[str, Any]) -> None:
         self._rows.append(row)
-        if len(self._rows) >= self.rows_per_file:
+        self._buffered += len(row["text"])
+        if len(self._rows) >= self.rows_per_file or self._buffered >= self.bytes_per_file:
             self._flush()
 
     def _flush(self) -> None:
@@ -212,6 +223,7 @@ class PartWriter:
         self.bytes_written += int(frame["text"].str.len_bytes().sum() or 0)
         self._n_files += 1
         self._rows = []
+        self._buffered = 0
 
     def finish(self, marker: dict[str, Any]) -> None:
         self._flush()

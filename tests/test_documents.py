@@ -112,3 +112,14 @@ def test_same_rows_same_bytes(tmp_path):
     fa = sorted(documents_dir(tmp_path / "a", "web").glob("*.parquet"))
     fb = sorted(documents_dir(tmp_path / "b", "web").glob("*.parquet"))
     assert [f.read_bytes() for f in fa] == [f.read_bytes() for f in fb]
+
+
+def test_part_files_are_bounded_by_text_size_too(tmp_path):
+    w = PartWriter(documents_dir(tmp_path, "books"), "k", bytes_per_file=1000)
+    for r in _rows("books", 10):
+        r["text"] = "x" * 400
+        w.add(r)
+    w.finish({})
+    (part,) = list_parts(tmp_path, "books")
+    assert len(part.files) == 4  # 3 + 3 + 3 + 1 documents of 400 characters
+    assert scan_documents(tmp_path, "books").collect().height == 10

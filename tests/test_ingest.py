@@ -229,3 +229,41 @@ def test_real_warcs_including_malformed_ones(tmp_path, shared_data):
     df = documents(tmp_path / "corpus", "web")
     assert "https://an.wikipedia.org/wiki/Escopete" in df["url"].to_list()
     assert df["created"].null_count() < df.height
+
+
+def test_ingest_http_inputs_through_the_cache(tmp_path, shared_data):
+    """URL inputs are downloaded once (into the cache beside the config) and give the same documents as
+    the local file; a failing URL is counted as input_failed while the other inputs are kept."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(shared_data / "web"))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        local = shared_data / "web/commoncrawl_whirlwind/whirlwind.warc.gz"
+        (tmp_path / "http.yaml").write_text(
+            "name: web\nkind: warc\noutput: corpus_http\nfetch: {retries: 0, timeout_s: 5}\ninputs:\n"
+            f"  - {base}/commoncrawl_whirlwind/whirlwind.warc.gz\n  - {base}/nowhere/missing.warc.gz\n"
+        )
+        (tmp_path / "local.yaml").write_text(
+            f"name: web\nkind: warc\noutput: corpus_local\ninputs: ['{local}']\n"
+        )
+        summary = ingest(load_source_config(tmp_path / "http.yaml"), workers=1)
+        assert summary.errors["input_failed"] == 1
+        ingest(load_source_config(tmp_path / "local.yaml"), workers=1)
+    finally:
+        httpd.shutdown()
+    got = documents(tmp_path / "corpus_http", "web")
+    want = documents(tmp_path / "corpus_local", "web")
+    assert got.height == want.height > 0
+    assert got["text"].to_list() == want["text"].to_list()
+    assert got["url"].to_list() == want["url"].to_list()
+    assert got["locator"][0].startswith("http://127.0.0.1:")
+    assert any((tmp_path / ".corpuskit-cache").rglob("*whirlwind*"))
