@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from corpuskit.config import ConfigError
 from corpuskit.progress import console, make_progress, summary_table
@@ -35,7 +36,7 @@ COMMAND_MODULES = [
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -57,6 +58,8 @@ def ingest(
         raise fail(str(e)) from None
     if executor not in {"local", "ray"}:
         raise fail(f"--executor {executor!r}: use 'local' or 'ray'")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise fail("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
     for cfg in cfgs:
         try:
             n_inputs = len(plan_inputs(cfg))
@@ -206,7 +209,7 @@ def main() -> None:
     try:
         app()
     except ConfigError as e:
-        console.print(f"[bold red]error:[/] {e}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
         sys.exit(2)
 
 

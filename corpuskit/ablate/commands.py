@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 import yaml
+from rich.markup import escape
 
 from corpuskit.config import ConfigError
 from corpuskit.progress import console, make_progress, summary_table
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
             cfg = load_ablation_config(config)
             run_and_report(cfg)
         except ConfigError as e:
-            console.print(f"[red]error:[/red] {e}")
+            console.print(f"[red]error:[/red] {escape(str(e))}")
             raise typer.Exit(2) from None
 
     @app.command("demo")
@@ -99,7 +100,7 @@ def register(app: typer.Typer) -> None:
                 app, out, data, tokens=tokens, seeds=seeds, workers=workers, threads=threads, scale=scale
             )
         except ConfigError as e:
-            console.print(f"[red]error:[/red] {e}")
+            console.print(f"[red]error:[/red] {escape(str(e))}")
             raise typer.Exit(2) from None
 
 

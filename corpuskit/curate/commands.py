@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from corpuskit.config import ConfigError
 
@@ -17,7 +18,7 @@ from corpuskit.config import ConfigError
 def _fail(msg: str) -> typer.Exit:
     from corpuskit.progress import console
 
-    console.print(f"[bold red]error:[/] {msg}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(str(msg))}", highlight=False)
     return typer.Exit(2)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from corpuskit.config import ConfigError, load_source_config
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
@@ -110,7 +111,7 @@ def register(app: typer.Typer) -> None:
                     root, names, cfg, against=ref, progress=progress, overlap_path=overlap_json
                 )
         except ConfigError as e:
-            console.print(f"[red]error:[/red] {e}")
+            console.print(f"[red]error:[/red] {escape(str(e))}")
             raise typer.Exit(2) from None
         b, r = result.banding
         rows_out = [

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from corpuskit.config import ConfigError
 from corpuskit.documents import list_sources
@@ -24,7 +25,7 @@ from corpuskit.mix.sampler import (
 def _fail(msg: str) -> typer.Exit:
     from corpuskit.progress import console
 
-    console.print(f"[red]error:[/red] {msg}", markup=True, highlight=False)
+    console.print(f"[red]error:[/red] {escape(str(msg))}", markup=True, highlight=False)
     return typer.Exit(2)
 
 
