@@ -134,7 +134,8 @@ def _quality_set(corpus: Path | str, source: str) -> str | None:
 
 
 def load_source(corpus: Path | str, source: str, *, frozen: bool) -> tuple[pl.DataFrame, np.ndarray]:
-    """Rows (id, source, file, text_hash, n_shingles, length, created, quality_score?, frozen_rank), sigs."""
+    """Rows (id, source, file, text_hash, n_shingles, length, created, quality_score?, curated_out?,
+    frozen_rank) and signatures."""
     files = [f for p in list_parts(corpus, source) for f in p.files]
     sdir = attributes_dir(corpus, source, SIG_SET)
     missing = [f.name for f in files if not (sdir / f.name).exists()]
@@ -154,6 +155,12 @@ def load_source(corpus: Path | str, source: str, *, frozen: bool) -> tuple[pl.Da
             if q.exists():
                 qf = pl.read_parquet(q, columns=["id", "quality_score"])
                 fr = fr.join(qf, on="id", how="left", maintain_order="left")
+        cur = attributes_dir(corpus, source, "curate") / f.name
+        if cur.exists():  # curation ran: a document it dropped must never be the one a cluster keeps
+            cf = pl.read_parquet(cur, columns=["id", "curate_drop_reason"])
+            fr = fr.join(cf, on="id", how="left", maintain_order="left").with_columns(
+                pl.col("curate_drop_reason").is_not_null().alias("curated_out")
+            )
         rank = pl.lit(2, dtype=pl.Int8)
         if frozen:
             prev = attributes_dir(corpus, source, DEDUP_SET) / f.name
@@ -173,6 +180,9 @@ def load_source(corpus: Path | str, source: str, *, frozen: bool) -> tuple[pl.Da
     frame = pl.concat(frames, how="diagonal_relaxed")
     keep = ["id", "source", "file", "text_hash", "n_shingles", "length", "created", "frozen_rank"]
     keep += ["quality_score"] if "quality_score" in frame.columns else []
+    if "curated_out" in frame.columns:
+        frame = frame.with_columns(pl.col("curated_out").fill_null(False))
+        keep.append("curated_out")
     return frame.select(keep), np.concatenate(sigs)
 
 

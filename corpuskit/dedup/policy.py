@@ -2,7 +2,8 @@
 
 Rules: ``source`` (earlier in the priority list wins), ``quality`` (higher ``quality_score``, missing
 last), ``longest``/``shortest`` (text length), ``oldest``/``newest`` (``created``, missing last). The
-choice is one polars sort, not a loop over clusters. Documents ``frozen`` from an earlier run (the
+choice is one polars sort, not a loop over clusters. Documents that curation dropped lose to any kept one,
+so a cluster is never emptied by keeping its worst member. Documents ``frozen`` from an earlier run (the
 corpus deduplicated before) always win over new ones, so adding a source never changes what was kept.
 """
 
@@ -20,6 +21,9 @@ def _sort_keys(
     desc: list[bool] = []
     if "frozen_rank" in frame.columns:
         keys.append(pl.col("frozen_rank"))
+        desc.append(False)
+    if "curated_out" in frame.columns:  # a document curation dropped only wins when all were dropped
+        keys.append(pl.col("curated_out"))
         desc.append(False)
     for rule in rules:
         if rule == "source":
