@@ -9,7 +9,15 @@ from datasketch.lsh import _optimal_param
 
 from corpuskit.dedup.lsh import collision_probability, optimal_param, recall_param
 from corpuskit.dedup.minhash import MinHasher, minhash_flat, permutations
-from corpuskit.dedup.shingles import ShingleSpec, normalize, shingle_hashes, shingle_texts
+from corpuskit.dedup.shingles import (
+    ShingleSpec,
+    fold,
+    normalize,
+    separator_table,
+    shingle_hashes,
+    shingle_texts,
+    text_shingle_hashes,
+)
 
 TEXTS = [
     "The quick brown fox jumps over the lazy dog, again and again, until the dog wakes up.",
@@ -45,6 +53,54 @@ def test_span_hash_equals_for_equal_shingles_across_documents():
     assert text_hash[0] != text_hash[1]
     h2, _, th2 = shingle_hashes(normalize(["A, b c d e f!"]), ShingleSpec(5))
     assert th2[0] == text_hash[0] and h2[0] == h[0]
+
+
+MIXED = [
+    *TEXTS,
+    None,
+    "ﬁne ﬂour — Ｆｕｌｌｗｉｄｔｈ ＡＢＣ, ΟΔΥΣΣΕΥΣ and İstanbul\u200bzero-width\x00nul",
+    " \t!!! ",
+    "Ǆemal ⅻ ① x² über-straße 'quoted' «guillemets» 😀emoji😀 tab\tsep",
+    "Wörter ohne Satzzeichen aber mit Umlauten und einer langen Reihe von Wörtern hier",
+    # random code points (any script, class or plane), a third of them spacing or punctuation
+    *(
+        "".join(" ,\t-"[c % 4] if c % 3 == 0 or 0xD800 <= c <= 0xDFFF else chr(c) for c in row)
+        for row in np.random.default_rng(1).integers(0, 0x20000, (40, 60)).tolist()
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", [ShingleSpec(5), ShingleSpec(2), ShingleSpec(1), ShingleSpec(3, "char")])
+def test_raw_text_path_equals_normalised_path(spec):
+    """The fast path never builds normalised strings; it must still hash exactly what normalize gives."""
+    raw = text_shingle_hashes(MIXED, spec)
+    ref = shingle_hashes(normalize(MIXED), spec)
+    for got, want in zip(raw, ref, strict=True):
+        np.testing.assert_array_equal(got, want)
+    counts = np.diff(raw[1])
+    expected = [len(shingle_texts(t, spec)) for t in normalize(MIXED).to_list()]
+    assert counts.tolist() == expected
+    fast = MinHasher(32, 3, spec)
+    np.testing.assert_array_equal(fast.signatures(MIXED)[0], fast.signatures_normalized(normalize(MIXED))[0])
+
+
+def test_separator_table_matches_normalisation():
+    table = separator_table()
+    for ch in " \t\n\x00\u200b\u00a0.,;!?-—«»“”'$€+=<>^`|~©®™😀\u3000。、":
+        assert table[ord(ch)], repr(ch)
+    rng = np.random.default_rng(0)
+    sample = [chr(c) for c in rng.integers(0, 0x30000, 3000) if not 0xD800 <= c <= 0xDFFF]
+    for ch in [*"aZ09éßıΣσ東京ⅻ①²_ﬁ", *sample]:
+        folded = fold([ch])[0]
+        assert all(table[ord(c)] for c in folded) == (normalize([ch]).item() == ""), repr(ch)
+
+
+def test_text_hash_is_the_normalised_text():
+    _, _, th = text_shingle_hashes(
+        ["Hello,  World!", "hello world", "hello-world.", "hello worlds", ""], ShingleSpec()
+    )
+    assert th[0] == th[1] == th[2] != th[3]
+    assert th[4] != th[0]
 
 
 def test_signature_independent_of_chunking_and_batching():

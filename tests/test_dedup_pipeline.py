@@ -134,6 +134,15 @@ def test_changed_signature_params_recompute(tmp_path):
     assert res.per_source["a"]["hashed"] == 0
 
 
+def test_new_signature_version_recomputes(tmp_path, monkeypatch):
+    """Signatures stored by an older fast algorithm must never be mixed with new ones."""
+    write_source(tmp_path, "a", [_para(1), _para(1)])
+    dedup_sources(tmp_path, ["a"], load_dedup_config({}))
+    monkeypatch.setattr("corpuskit.dedup.config.SIGNATURE_VERSION", 10_000)
+    res = dedup_sources(tmp_path, ["a"], load_dedup_config({}))
+    assert res.per_source["a"]["hashed"] == 2
+
+
 @pytest.mark.parametrize(
     ("data", "needle"),
     [

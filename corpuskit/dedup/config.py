@@ -16,12 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from corpuskit.config import ConfigError, format_validation_error
 from corpuskit.dedup.clusters import Verify
 from corpuskit.dedup.lsh import PRESETS, Banding, optimal_param, recall_param
-from corpuskit.dedup.minhash import HashMode, MinHasher
+from corpuskit.dedup.minhash import SIGNATURE_VERSION, HashMode, MinHasher
 from corpuskit.dedup.shingles import ShingleSpec, Unit
 
 KeepRule = Literal["source", "quality", "longest", "shortest", "oldest", "newest"]
 
-#: Fields that shape the stored signatures: a change forces recomputing them.
+#: Fields that shape the stored signatures: a change forces recomputing them (as does a new
+#: ``minhash.SIGNATURE_VERSION``, stored beside them by :meth:`DedupConfig.signature_params`).
 SIGNATURE_FIELDS = ("ngram", "unit", "num_perm", "seed", "hash")
 
 
@@ -92,7 +93,7 @@ class DedupConfig(BaseModel):
         return MinHasher(self.num_perm, self.seed, ShingleSpec(self.ngram, self.unit), self.hash)
 
     def signature_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in SIGNATURE_FIELDS}
+        return {**{k: getattr(self, k) for k in SIGNATURE_FIELDS}, "version": SIGNATURE_VERSION}
 
 
 def load_dedup_config(

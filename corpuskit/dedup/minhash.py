@@ -24,12 +24,24 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from corpuskit.dedup.shingles import ShingleSpec, normalize, shingle_hashes, shingle_texts
+from corpuskit.dedup.shingles import (
+    ShingleSpec,
+    normalize,
+    shingle_hashes,
+    shingle_texts,
+    text_shingle_hashes,
+)
 
 HashMode = Literal["fast", "datasketch"]
+#: Version of the normalisation and hashing behind stored signatures and text hashes: bump it whenever
+#: either changes, so attribute sets computed by an older version are recomputed, never mixed.
+#: 2: NFKC via unicodedata, word shingles hashed from word hashes (separators no longer hashed).
+SIGNATURE_VERSION = 2
 EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's initial value: the signature of a document with no shingles
 MAX_BATCH_CHARS = 4_000_000  # code points hashed at once: ~100 MB of temporaries, whatever the doc sizes
-CHUNK_SHINGLES = 1 << 14  # (num_perm x chunk) uint32 buffer stays cache-sized
+CHUNK_SHINGLES = (
+    1 << 14
+)  # shingles per (num_perm x chunk) block: smaller blocks measured slower (per-chunk work)
 
 _F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _S16, _S13 = np.uint32(16), np.uint32(13)
@@ -116,26 +128,30 @@ class MinHasher:
         object.__setattr__(self, "_a", a)
         object.__setattr__(self, "_b", b)
 
-    def shingle_hashes32(self, normalized: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(32-bit shingle hashes, offsets, 64-bit whole-text hashes) of a normalised batch."""
-        h64, offsets, text_hash = shingle_hashes(normalized, self.spec)
+    def _hashes32(
+        self, texts: list[str | None], normalized: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(32-bit shingle hashes, offsets, 64-bit whole-text hashes) of one batch."""
         if self.mode == "fast":
+            fn = shingle_hashes if normalized else text_shingle_hashes
+            h64, offsets, text_hash = fn(texts, self.spec)
             return (h64 >> np.uint64(32)).astype(np.uint32), offsets, text_hash
+        norm = texts if normalized else normalize(texts).to_list()
+        _, offsets, text_hash = shingle_hashes(norm, self.spec)
         h32 = np.fromiter(
-            (sha1_hash32(s) for t in normalized.fill_null("").to_list() for s in shingle_texts(t, self.spec)),
+            (sha1_hash32(s) for t in norm for s in shingle_texts(t or "", self.spec)),
             dtype=np.uint32,
             count=int(offsets[-1]),
         )
         return h32, offsets, text_hash
 
-    def signatures_normalized(
-        self, normalized: pl.Series, max_docs: int = 10_000, max_chars: int = MAX_BATCH_CHARS
+    def _signatures(
+        self, texts: list[str | None], normalized: bool, max_docs: int, max_chars: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Signatures, text hashes and shingle counts, in batches bounded in documents and characters."""
-        lengths = normalized.fill_null("").str.len_chars().to_numpy()
+        lengths = np.fromiter((len(t or "") for t in texts), dtype=np.int64, count=len(texts))
         sigs, hashes, counts = [], [], []
         for lo, hi in batch_bounds(lengths, max_docs, max_chars):
-            h32, offsets, text_hash = self.shingle_hashes32(normalized.slice(lo, hi - lo))
+            h32, offsets, text_hash = self._hashes32(texts[lo:hi], normalized)
             sigs.append(minhash_flat(h32, offsets, self._a, self._b))
             hashes.append(text_hash)
             counts.append(np.diff(offsets))
@@ -143,6 +159,21 @@ class MinHasher:
             return np.zeros((0, self.num_perm), np.uint32), np.zeros(0, np.uint64), np.zeros(0, np.int64)
         return np.concatenate(sigs), np.concatenate(hashes), np.concatenate(counts)
 
-    def signatures(self, texts: list[str] | pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(signatures (D, num_perm) uint32, text hashes (D,) uint64, shingle counts (D,)) for raw texts."""
-        return self.signatures_normalized(normalize(texts))
+    def signatures_normalized(
+        self, normalized: pl.Series | list[str], max_docs: int = 10_000, max_chars: int = MAX_BATCH_CHARS
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Signatures, text hashes and shingle counts of already normalised texts, in batches bounded in
+        documents and characters."""
+        texts = normalized.to_list() if isinstance(normalized, pl.Series) else list(normalized)
+        return self._signatures(texts, True, max_docs, max_chars)
+
+    def signatures(
+        self, texts: list[str] | pl.Series, max_docs: int = 10_000, max_chars: int = MAX_BATCH_CHARS
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(signatures (D, num_perm) uint32, text hashes (D,) uint64, shingle counts (D,)) for raw texts.
+
+        Same values as ``signatures_normalized(normalize(texts))``; in fast mode with word shingles the
+        normalised strings are never built (see :func:`corpuskit.dedup.shingles.text_shingle_hashes`)."""
+        return self._signatures(
+            texts.to_list() if isinstance(texts, pl.Series) else list(texts), False, max_docs, max_chars
+        )

@@ -69,7 +69,7 @@ def _noop(stage: str, done: int, total: int) -> None:
 
 def signature_frame(ids: pl.Series, texts: pl.Series, cfg: DedupConfig) -> pl.DataFrame:
     """The ``minhash`` attribute rows for a batch of documents."""
-    sig, hashes, counts = cfg.hasher().signatures_normalized(normalize(texts), cfg.batch_docs)
+    sig, hashes, counts = cfg.hasher().signatures(texts, cfg.batch_docs)
     return pl.DataFrame(
         [
             ids.alias("id"),
