@@ -32,7 +32,7 @@ import polars as pl
 
 from corpuskit.dedup.config import load_dedup_config
 from corpuskit.dedup.evaluation import build_test_set, evaluate, real_texts
-from corpuskit.dedup.minhash import minhash_flat
+from corpuskit.dedup.minhash import minhash_flat, oph_flat
 from corpuskit.dedup.pipeline import cluster_rows, dedup_sources, shingle_table
 from corpuskit.dedup.shingles import (
     ShingleSpec,
@@ -68,6 +68,8 @@ def section_quality() -> None:
         ("verify=none (datasketch optimal_param)", {"verify": "none"}),
         ("fineweb preset, verify=none", {"preset": "fineweb", "verify": "none"}),
         ("fineweb preset, verify=exact", {"preset": "fineweb"}),
+        ("hash=oph, verify=exact", {"hash": "oph"}),
+        ("hash=oph, verify=none", {"hash": "oph", "verify": "none"}),
     ]:
         cfg = load_dedup_config({}, overrides=ov)
         t0 = time.perf_counter()
@@ -256,10 +258,11 @@ def _fast_breakdown(hasher, docs: list[str], median) -> None:
     h64, offsets, _ = text_shingle_hashes(docs, hasher.spec)
     h32 = (h64 >> np.uint64(32)).astype(np.uint32)
     t_perm = median(lambda: minhash_flat(h32, offsets, hasher._a, hasher._b))
+    t_oph = median(lambda: oph_flat(h32, offsets, hasher.num_perm, hasher.seed))
     print(
         f"     fast breakdown: fold (NFKC + lowercase) {t_fold * 1e3:.0f} ms, shingle hashes "
         f"{t_hash * 1e3:.0f} ms, {hasher.num_perm} permutations + min over {len(h32):,} shingles "
-        f"{t_perm * 1e3:.0f} ms"
+        f"{t_perm * 1e3:.0f} ms (oph instead: bins + min + densification {t_oph * 1e3:.0f} ms)"
     )
 
 
@@ -287,17 +290,21 @@ def section_speed(n_docs: int, workers: int) -> None:
 
     fast = load_dedup_config({}).hasher()
     compat = load_dedup_config({"hash": "datasketch"}).hasher()
+    oph = load_dedup_config({"hash": "oph"}).hasher()
     t_fast = median(lambda: fast.signatures(series))
+    t_oph = median(lambda: oph.signatures(series))
     t_compat = median(lambda: compat.signatures(series), 1)
     t_ds_sig, t_ds_e2e = _datasketch_end_to_end(norm, 0.8, 128)
     n = len(docs)
     print(
         f"   corpuskit fast signatures (raw text in, 1 process): {n / t_fast:9,.0f} docs/s ({t_fast:.2f} s)"
     )
+    print(f"   corpuskit oph signatures (raw text in, 1 process):  {n / t_oph:9,.0f} docs/s ({t_oph:.2f} s)")
     print(f"   corpuskit datasketch-compatible signatures: {n / t_compat:9,.0f} docs/s ({t_compat:.2f} s)")
     _fast_breakdown(fast, docs, median)
     print(f"   datasketch MinHash per doc (normalised text): {n / t_ds_sig:9,.0f} docs/s ({t_ds_sig:.2f} s)")
     print(f"   ratio corpuskit fast / datasketch:                    {t_ds_sig / t_fast:10.1f} x")
+    print(f"   ratio corpuskit oph / datasketch:                     {t_ds_sig / t_oph:10.1f} x")
     print(f"   ratio corpuskit datasketch-mode / datasketch:         {t_ds_sig / t_compat:10.1f} x")
 
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:

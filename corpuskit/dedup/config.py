@@ -46,7 +46,10 @@ class DedupConfig(BaseModel):
     fp_weight: float = Field(0.5, ge=0, le=1, description="false-positive weight for choosing bands x rows")
     fn_weight: float = Field(0.5, ge=0, le=1, description="false-negative weight for choosing bands x rows")
     seed: int = Field(1, ge=0, lt=2**32, description="permutation seed (datasketch's default is 1)")
-    hash: HashMode = Field("fast", description="fast (vectorised) or datasketch (exact datasketch values)")
+    hash: HashMode = Field(
+        "fast",
+        description="fast (vectorised), datasketch (exact datasketch values), oph (one-permutation hashing)",
+    )
     exact: bool = Field(True, description="drop exact duplicates of the normalised text first")
     near: bool = Field(True, description="run MinHash-LSH near-duplicate detection")
     verify: Verify = Field(

@@ -12,6 +12,11 @@ two modes is the 32-bit input hash of a shingle:
 Applying the permutations is a (num_perm x shingles) uint32 product and add, reduced to a per-document
 minimum with ``np.minimum.reduceat`` over fixed-size chunks of the flat shingle array, so memory is
 bounded by the chunk whatever the document length (a 2 MB book is just many chunks).
+
+A third mode, ``oph``, replaces the num_perm permutations by one-permutation hashing with optimal
+densification (Shrivastava 2017): each shingle hash, mixed once, picks a bin from its high bits and
+competes for that bin's minimum (one ``np.minimum.at`` over ``doc * num_perm + bin``), so the cost no
+longer grows with num_perm; empty bins then borrow a non-empty bin's value, see :func:`densify`.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from corpuskit.dedup.shingles import (
     text_shingle_hashes,
 )
 
-HashMode = Literal["fast", "datasketch"]
+HashMode = Literal["fast", "datasketch", "oph"]
 #: Version of the normalisation and hashing behind stored signatures and text hashes: bump it whenever
 #: either changes, so attribute sets computed by an older version are recomputed, never mixed.
 #: 2: NFKC via unicodedata, word shingles hashed from word hashes (separators no longer hashed).
@@ -114,6 +119,69 @@ def minhash_flat(
     return sig
 
 
+def _oph_params(seed: int) -> tuple[np.uint32, np.uint64, np.uint64]:
+    """(shingle-hash mixer, a odd, b) for one seed: OPH's only randomness besides the shingle hashes."""
+    gen = np.random.default_rng([seed, 0x0F4])
+    mix, a, b = gen.integers(0, 1 << 64, 3, dtype=np.uint64)
+    return np.uint32(int(mix) & 0xFFFFFFFF), a | np.uint64(1), b
+
+
+def _probe(bins: np.ndarray, attempts: np.ndarray, k: int, a: np.uint64, b: np.uint64) -> np.ndarray:
+    """Bin that empty bin ``bins`` tries at ``attempts``: a 2-universal multiply-add-shift hash
+    (Dietzfelbinger 1996) of the key ``attempt * 1024 + bin`` (num_perm <= 1024), scaled onto [0, k)."""
+    key = (attempts.astype(np.uint64) << np.uint64(10)) | bins.astype(np.uint64)
+    h32 = (key * a + b) >> np.uint64(32)
+    return ((h32 * np.uint64(k)) >> np.uint64(32)).astype(np.int64)
+
+
+MAX_PROBES = 1 << 16  # per empty bin; with >= 1 filled bin of 1024 the chance of running out is < e^-64
+
+
+def densify(sig: np.ndarray, filled: np.ndarray, a: np.uint64, b: np.uint64) -> np.ndarray:
+    """Optimal densification, in place: empty bin i of a document takes the value of the first *filled*
+    bin in the sequence probe(i, 0), probe(i, 1), ... — the same sequence for every document, so two
+    documents agree on a bin with probability exactly their Jaccard similarity (Shrivastava 2017, Thm 1).
+
+    Vectorised over all (document, empty bin) pairs at once, probing a block of attempts per round and
+    doubling the block, so rounds are logarithmic in the probes needed; documents with no filled bin
+    keep the EMPTY signature."""
+    k = sig.shape[1]
+    d, i = np.nonzero(~filled & filled.any(axis=1)[:, None])
+    start, block = 0, 4
+    while len(d) and start < MAX_PROBES:
+        attempts = np.arange(start, start + block, dtype=np.int64)
+        targets = _probe(i[:, None], attempts[None, :], k, a, b)  # (pending, block)
+        ok = filled[d[:, None], targets]
+        first = ok.argmax(axis=1)
+        hit = ok[np.arange(len(d)), first]
+        # only filled bins are read and only empty ones written: order within a round does not matter
+        sig[d[hit], i[hit]] = sig[d[hit], targets[np.arange(len(d)), first][hit]]
+        d, i = d[~hit], i[~hit]
+        start, block = start + block, min(block * 2, 1024)
+    if len(d):  # practically unreachable (see MAX_PROBES); keeps termination unconditional
+        sig[d, i] = sig[d, filled[d].argmax(axis=1)]
+    return sig
+
+
+def oph_flat(hashes32: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """One-permutation-hashing signatures (D, num_perm) uint32 from flat 32-bit shingle hashes.
+
+    A mixed hash h falls in bin ``h * num_perm >> 32`` (its high bits); as the bin fixes those bits,
+    the minimum of h within a bin is the minimum of "the rest", so h itself is stored."""
+    mix, a, b = _oph_params(seed)
+    ndoc = len(offsets) - 1
+    sig = np.full((ndoc, num_perm), EMPTY, dtype=np.uint32)
+    if ndoc == 0 or offsets[-1] == 0:
+        return sig
+    h = fmix32(hashes32.astype(np.uint32, copy=False) ^ mix)
+    doc = np.repeat(np.arange(ndoc, dtype=np.int64), np.diff(offsets))
+    flat = doc * num_perm + ((h.astype(np.uint64) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
+    np.minimum.at(sig.reshape(-1), flat, h)
+    filled = np.zeros(ndoc * num_perm, dtype=bool)
+    filled[flat] = True  # not sig != EMPTY: a shingle may hash to 0xFFFFFFFF
+    return densify(sig, filled.reshape(ndoc, num_perm), a, b)
+
+
 @dataclass(frozen=True)
 class MinHasher:
     """Computes (signatures, normalised-text hashes, shingle counts, lengths) for batches of raw texts."""
@@ -132,7 +200,7 @@ class MinHasher:
         self, texts: list[str | None], normalized: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(32-bit shingle hashes, offsets, 64-bit whole-text hashes) of one batch."""
-        if self.mode == "fast":
+        if self.mode != "datasketch":  # fast and oph share the vectorised shingle hashes
             fn = shingle_hashes if normalized else text_shingle_hashes
             h64, offsets, text_hash = fn(texts, self.spec)
             return (h64 >> np.uint64(32)).astype(np.uint32), offsets, text_hash
@@ -152,7 +220,10 @@ class MinHasher:
         sigs, hashes, counts = [], [], []
         for lo, hi in batch_bounds(lengths, max_docs, max_chars):
             h32, offsets, text_hash = self._hashes32(texts[lo:hi], normalized)
-            sigs.append(minhash_flat(h32, offsets, self._a, self._b))
+            if self.mode == "oph":
+                sigs.append(oph_flat(h32, offsets, self.num_perm, self.seed))
+            else:
+                sigs.append(minhash_flat(h32, offsets, self._a, self._b))
             hashes.append(text_hash)
             counts.append(np.diff(offsets))
         if not sigs:
