@@ -9,6 +9,7 @@ import importlib
 import importlib.util
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -50,7 +51,6 @@ def ingest(
     """Turn a source's inputs into documents (Parquet shards); resumes where a killed run stopped."""
     from corpuskit.config import load_source_config
     from corpuskit.ingest import ingest as run_ingest
-    from corpuskit.ingest import plan_inputs
 
     try:
         cfgs = [load_source_config(c) for c in configs]
@@ -61,36 +61,30 @@ def ingest(
     if executor == "ray" and importlib.util.find_spec("ray") is None:
         raise fail("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
     for cfg in cfgs:
-        try:
-            n_inputs = len(plan_inputs(cfg))
-        except (FileNotFoundError, ValueError) as e:
-            raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
         with make_progress() as progress:
-            shards = progress.add_task(f"{cfg.name}: inputs", total=n_inputs, rate="")
+            shards = progress.add_task(f"{cfg.name}: inputs", total=None, rate="")
             docs = progress.add_task(f"{cfg.name}: documents", total=None, rate="")
-            t0 = _now()
+            t0 = time.perf_counter()
 
             def on_progress(kind: str, n: int, shards=shards, docs=docs, t0=t0) -> None:
-                if kind == "shards":
+                if kind == "inputs":
+                    progress.update(shards, total=n)
+                elif kind == "shards":
                     progress.advance(shards, n)
                 else:
                     progress.advance(docs, n)
                     done = progress.tasks[docs].completed
-                    progress.update(docs, rate=f"{done / max(_now() - t0, 1e-9):,.0f} docs/s")
+                    progress.update(docs, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} docs/s")
 
             try:
                 summary = run_ingest(
                     cfg, workers=workers or None, force=force, executor=executor, on_progress=on_progress
                 )
+            except FileNotFoundError as e:  # an input path or glob that matches nothing
+                raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
             except ValueError as e:
                 raise fail(str(e)) from None
         _print_ingest_summary(summary)
-
-
-def _now() -> float:
-    import time
-
-    return time.perf_counter()
 
 
 def _print_ingest_summary(summary) -> None:
@@ -159,10 +153,10 @@ def stats(
 
 
 def _stats_extensions():
-    """Later stages add sections to `corpuskit stats` (funnel, duplicate overlap) when installed."""
-    from corpuskit.analyse import extensions
+    """Later stages add sections to `corpuskit stats`: the curation funnel and the duplicate overlap."""
+    from corpuskit.analyse.extensions import funnel_section, overlap_section
 
-    return extensions.available()
+    return [funnel_section, overlap_section]
 
 
 @app.command()
@@ -197,8 +191,6 @@ def export(
 
 def _register_areas() -> None:
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(name) is None:
-            continue  # area not installed in this build
         importlib.import_module(name).register(app)
 
 

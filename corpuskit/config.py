@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from corpuskit.connectors.base import get_connector_class, known_kinds
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ConfigError(Exception):
@@ -89,6 +91,14 @@ def format_validation_error(path: Path | str, err: ValidationError, prefix: tupl
     return "\n".join(lines)
 
 
+def validate(model: type[M], data: Any, where: Path | str, prefix: tuple[Any, ...] = ()) -> M:
+    """``model.model_validate(data)``, with a failure turned into a located :class:`ConfigError`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(where, e, prefix=prefix)) from None
+
+
 def load_yaml(path: Path | str) -> Any:
     p = Path(path)
     if not p.exists():
@@ -110,15 +120,9 @@ def load_source_config(path: Path | str) -> SourceConfig:
     data = load_yaml(p)
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: a source config must be a mapping with keys name, kind, inputs, ...")
-    try:
-        cfg = SourceConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(p, e)) from None
+    cfg = validate(SourceConfig, data, p)
     cfg.config_path = p.resolve()
-    try:
-        cfg.connector_options()
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(p, e, prefix=("options",))) from None
+    validate(get_connector_class(cfg.kind).Options, cfg.options, p, prefix=("options",))
     _check_stage_sections(cfg, p)
     return cfg
 

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -306,16 +306,6 @@ def list_attribute_sets(corpus: Path | str, source: str) -> list[str]:
     if not adir.is_dir():
         return []
     return sorted(p.name for p in adir.iterdir() if p.is_dir())
-
-
-def iter_document_batches(
-    corpus: Path | str, source: str, *, columns: list[str] | None = None
-) -> Iterator[tuple[Part, pl.DataFrame]]:
-    """Yield (part, frame) per document file: the unit later stages process and write attributes for."""
-    for part in list_parts(corpus, source):
-        for f in part.files:
-            frame = pl.read_parquet(f, columns=columns)
-            yield part, frame
 
 
 def write_attributes(

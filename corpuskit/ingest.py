@@ -205,7 +205,8 @@ def ingest(
     executor: str = "local",
     on_progress: Callable[[str, int], None] | None = None,
 ) -> IngestSummary:
-    """Ingest every input of ``cfg``; resumable. ``on_progress(kind, n)``: kind is "docs" or "shards"."""
+    """Ingest every input of ``cfg``; resumable. ``on_progress(kind, n)``: kind is "inputs" (the total, once),
+    "shards" or "docs" (increments)."""
     t0 = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     inputs = plan_inputs(cfg)
@@ -239,6 +240,7 @@ def ingest(
             todo.append(uri)
 
     progress = on_progress or (lambda kind, n: None)
+    progress("inputs", len(inputs))
     progress("shards", len(results))
     progress("docs", sum(r.documents for r in results))
     if workers <= 1 or len(todo) <= 1:  # in-process: simpler to debug, and progress is direct

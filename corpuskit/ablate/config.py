@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from corpuskit.ablate.model import PRESETS, GPTConfig, preset
 from corpuskit.ablate.train import TrainConfig
-from corpuskit.config import ConfigError, Strict, format_validation_error, load_yaml
+from corpuskit.config import ConfigError, Strict, load_yaml, validate
 
 NAME = r"^[A-Za-z0-9_.-]+$"
 
@@ -188,9 +188,6 @@ def load_ablation_config(path: Path | str) -> AblationConfig:
         raise ConfigError(
             f"{p}: an ablation config must be a mapping with keys mixtures, model, training, ..."
         )
-    try:
-        cfg = AblationConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(p, e)) from None
+    cfg = validate(AblationConfig, data, p)
     cfg.config_path = p.resolve()
     return cfg

@@ -3,14 +3,11 @@ tables and returns its numbers for the JSON output (or None when that stage has 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from corpuskit.documents import list_attribute_sets, list_sources
 from corpuskit.progress import console
-
-Section = Callable[[Path], dict[str, Any] | None]
 
 
 def funnel_section(corpus: Path) -> dict[str, Any] | None:
@@ -34,14 +31,3 @@ def overlap_section(corpus: Path) -> dict[str, Any] | None:
         return None
     console.print(render_overlap(data))
     return {"overlap": data}
-
-
-def available() -> list[Section]:
-    import importlib.util
-
-    sections: list[Section] = []
-    if importlib.util.find_spec("corpuskit.analyse.funnel"):
-        sections.append(funnel_section)
-    if importlib.util.find_spec("corpuskit.dedup") and importlib.util.find_spec("corpuskit.dedup.overlap"):
-        sections.append(overlap_section)
-    return sections

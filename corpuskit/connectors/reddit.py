@@ -226,6 +226,21 @@ CREATE TABLE c(id TEXT PRIMARY KEY, link TEXT, parent TEXT, body TEXT, score REA
 """
 
 
+def _classified(files: list[Path], label: bool) -> Iterator[Skip | tuple[str, str, dict[str, Any]]]:
+    """Objects of the dump as (locator, "submission" | "comment", object); unreadable or unknown ones
+    as a Skip."""
+    for item in iter_objects(files, label):
+        if isinstance(item, Skip):
+            yield item
+            continue
+        loc, raw = item
+        got = classify(raw)
+        if got is None:
+            yield Skip("unknown_object", loc, "neither a submission nor a comment")
+            continue
+        yield loc, *got
+
+
 @register
 class RedditConnector(Connector):
     kind = "reddit"
@@ -261,16 +276,11 @@ class RedditConnector(Connector):
 
     def _items(self, files: list[Path], label: bool) -> Iterator[Record | Skip]:
         flt = _Filter(self.options)
-        for item in iter_objects(files, label):
+        for item in _classified(files, label):
             if isinstance(item, Skip):
                 yield item
                 continue
-            loc, raw = item
-            got = classify(raw)
-            if got is None:
-                yield Skip("unknown_object", loc, "neither a submission nor a comment")
-                continue
-            kind, obj = got
+            loc, kind, obj = item
             if kind == "comment":
                 text = _text(obj.get("body"))
                 cid = _fullname(obj, "t1_") or loc
@@ -303,16 +313,11 @@ class RedditConnector(Connector):
             con.executescript(_SCHEMA)
             subs: list[tuple[Any, ...]] = []
             comments: list[tuple[Any, ...]] = []
-            for item in iter_objects(files, label):
+            for item in _classified(files, label):
                 if isinstance(item, Skip):
                     yield item
                     continue
-                loc, raw = item
-                got = classify(raw)
-                if got is None:
-                    yield Skip("unknown_object", loc, "neither a submission nor a comment")
-                    continue
-                kind, obj = got
+                loc, kind, obj = item
                 if kind == "submission":
                     sid = _fullname(obj, "t3_")
                     if sid is None:

@@ -19,9 +19,9 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from corpuskit.config import ConfigError, SourceConfig, format_validation_error
+from corpuskit.config import ConfigError, SourceConfig, validate
 from corpuskit.curate.rules import (
     RULE_BUILDERS,
     C4Rule,
@@ -121,10 +121,7 @@ def curate_config(cfg: SourceConfig) -> CurateConfig:
     """Validate ``cfg.curate`` (an absent section means all defaults); relative model paths are resolved
     against the config file's folder. Raises :class:`ConfigError` with located messages."""
     where = cfg.config_path or Path(f"<source {cfg.name}>")
-    try:
-        cc = CurateConfig.model_validate(cfg.curate or {})
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(where, e, prefix=("curate",))) from None
+    cc = validate(CurateConfig, cfg.curate or {}, where, prefix=("curate",))
     base = cfg.base_dir()
     if cc.langid is not None and cc.langid.model is not None and not cc.langid.model.is_absolute():
         cc.langid.model = base / cc.langid.model

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from corpuskit.config import ConfigError, format_validation_error
+from corpuskit.config import ConfigError, validate
 from corpuskit.dedup.clusters import Verify
 from corpuskit.dedup.lsh import PRESETS, Banding, optimal_param, recall_param
 from corpuskit.dedup.minhash import SIGNATURE_VERSION, HashMode, MinHasher
@@ -106,7 +106,4 @@ def load_dedup_config(
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"{where}: key 'dedup' must be a mapping of dedup options")
     merged = {**(data or {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
-    try:
-        return DedupConfig.model_validate(merged)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(where, e, prefix=("dedup",))) from None
+    return validate(DedupConfig, merged, where, prefix=("dedup",))

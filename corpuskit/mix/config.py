@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from corpuskit.config import ConfigError, format_validation_error, load_yaml
+from corpuskit.config import ConfigError, load_yaml, validate
 from corpuskit.mix.decontam import DEFAULT_NGRAM
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, parse_tokens
@@ -103,8 +103,4 @@ def load_study_config(path: Path | str) -> StudyConfig:
         data = {"mixtures": data}
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: a mix config must be a mapping with a 'mixtures' list (or a bare list)")
-    try:
-        cfg = StudyConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(p, e)) from None
-    return cfg.resolve(p.resolve().parent)
+    return validate(StudyConfig, data, p).resolve(p.resolve().parent)
