@@ -8,19 +8,35 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from corpuskit.config import ConfigError
+from corpuskit.environment import EnvironmentProblem
 from corpuskit.progress import console, make_progress, summary_table
+
+
+class _Commands(TyperGroup):
+    """The one error handler: a config a person can fix exits 2, a broken installation exits 1, each as
+    one message (no traceback) — for every command, whether run from a shell or from a test runner."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            raise fail(str(e), 2) from None
+        except EnvironmentProblem as e:
+            raise fail(f"broken installation: {e}\n(run `corpuskit doctor` to check everything)", 1) from None
+
 
 app = typer.Typer(
     name="corpuskit",
+    cls=_Commands,
     help="Build pretraining corpora: ingest, curate, dedup, analyse, mix and ablate.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -189,6 +205,24 @@ def export(
     console.print(summary_table("export", ["source", "documents", "files", "folder"], rows))
 
 
+@app.command()
+def doctor(
+    configs: Annotated[
+        list[Path] | None, typer.Argument(help="source configs whose extractors and models to check too")
+    ] = None,
+) -> None:
+    """Check that every library and model the stages need imports and works; exit 1 if one is broken."""
+    from corpuskit.doctor import doctor_rows
+
+    rows, problems = doctor_rows(configs or [])
+    console.print(summary_table("corpuskit doctor", ["check", "needed by", "status", "detail"], rows))
+    for line in problems:
+        console.print(f"[bold red]problem:[/] {escape(line)}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print("[green]everything the stages need works[/]")
+
+
 def _register_areas() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
@@ -198,11 +232,7 @@ _register_areas()
 
 
 def main() -> None:
-    try:
-        app()
-    except ConfigError as e:
-        console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
-        sys.exit(2)
+    app()
 
 
 if __name__ == "__main__":

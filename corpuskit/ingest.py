@@ -209,6 +209,8 @@ def ingest(
     "shards" or "docs" (increments)."""
     t0 = time.perf_counter()
     workers = workers or os.cpu_count() or 1
+    # A broken install fails every input the same way: say so once, before anything is read or written.
+    get_connector_class(cfg.kind)(cfg.connector_options()).check_environment()
     inputs = plan_inputs(cfg)
     corpus = output_root(cfg)
     ddir = documents_dir(corpus, cfg.name)

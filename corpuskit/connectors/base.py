@@ -8,7 +8,6 @@ yielding a ``Skip`` when the rest cannot be read (e.g. truncated gzip) — recor
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +46,7 @@ class Connector:
     Options: ClassVar[type[Options]] = Options
     accepts_directories: ClassVar[bool] = False  # True when an input may be a folder (e.g. an SE dump)
     default_patterns: ClassVar[tuple[str, ...]] = ()  # file patterns searched when an input is a folder
+    requires: ClassVar[tuple[tuple[str, str], ...]] = ()  # (module, distribution) imported while reading
 
     def __init__(self, options: Options | None = None):
         self.options = options if options is not None else self.Options()
@@ -54,6 +54,14 @@ class Connector:
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         """Stream records from one local input. ``uri`` is the input as the user named it."""
         raise NotImplementedError
+
+    def check_environment(self) -> None:
+        """Raise :class:`~corpuskit.environment.EnvironmentProblem` when a library this connector needs
+        with these options is broken. Ingest calls it before reading any input."""
+        from corpuskit.environment import require_module
+
+        for module, dist in self.requires:
+            require_module(module, dist)
 
 
 # kind -> module that defines it; imported lazily so `corpuskit --help` stays fast.
@@ -83,7 +91,9 @@ def known_kinds() -> list[str]:
 def get_connector_class(kind: str) -> type[Connector]:
     """The connector class for ``kind``; raises KeyError with the known kinds when unknown."""
     if kind not in _REGISTRY and kind in _KIND_MODULES:
-        importlib.import_module(_KIND_MODULES[kind])
+        from corpuskit.environment import require_module
+
+        require_module(_KIND_MODULES[kind], "corpuskit")  # a missing library it imports: EnvironmentProblem
     if kind not in _REGISTRY:
         raise KeyError(f"unknown kind {kind!r}; known kinds: {', '.join(known_kinds())}")
     return _REGISTRY[kind]

@@ -154,6 +154,7 @@ def _resolve(base_dir: str, href: str) -> str | None:
 @register
 class EpubConnector(Connector):
     kind = "epub"
+    requires = (("lxml.etree", "lxml"),)
     Options = EpubOptions
     default_patterns = ("*.epub",)
 

@@ -244,6 +244,7 @@ def _classified(files: list[Path], label: bool) -> Iterator[Skip | tuple[str, st
 @register
 class RedditConnector(Connector):
     kind = "reddit"
+    requires = (("zstandard", "zstandard"),)
     Options = RedditOptions
     accepts_directories = True
     default_patterns = ("*.jsonl", "*.ndjson", "*.json", "*.zst", "*.gz", "*.bz2", "*.xz")

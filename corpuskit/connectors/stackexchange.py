@@ -254,6 +254,7 @@ class _SinkIO:
 @register
 class StackExchangeConnector(Connector):
     kind = "stackexchange"
+    requires = (("lxml.etree", "lxml"), ("py7zr", "py7zr"))
     Options = StackExchangeOptions
     accepts_directories = True
     default_patterns = ("*.7z", "*Posts.xml", "*Posts.xml.gz", "*Posts.xml.zst")

@@ -135,6 +135,7 @@ class JsonlConnector(Connector):
     """JSON lines, one document per line; a bad line is skipped with its line number."""
 
     kind = "jsonl"
+    requires = (("zstandard", "zstandard"),)
     Options = TextOptions
     default_patterns = ("*.jsonl", "*.jsonl.gz", "*.jsonl.zst", "*.json.gz", "*.ndjson", "*.json.zst")
 
@@ -162,6 +163,7 @@ class ParquetConnector(Connector):
     """Parquet files, read ``batch_rows`` rows at a time (never the whole file)."""
 
     kind = "parquet"
+    requires = (("pyarrow.parquet", "pyarrow"),)
     Options = ParquetOptions
     default_patterns = ("*.parquet",)
 

@@ -355,8 +355,15 @@ class WarcConnector(Connector):
     """
 
     kind = "warc"
+    requires = (("warcio", "warcio"),)
     Options = WarcOptions
     default_patterns = ("*.warc", "*.warc.gz", "*.wet", "*.wet.gz", "*.arc.gz")
+
+    def check_environment(self) -> None:
+        from corpuskit.environment import check_extractor
+
+        super().check_environment()
+        check_extractor(self.options.extractor)  # type: ignore[attr-defined]
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         opts: WarcOptions = self.options  # type: ignore[assignment]
@@ -611,6 +618,11 @@ class HtmlConnector(Connector):
     Options = WebOptions
     accepts_directories = True
     default_patterns = ("*.html", "*.htm", "*.xhtml", "*.html.gz", "*.htm.gz")
+
+    def check_environment(self) -> None:
+        from corpuskit.environment import check_extractor
+
+        check_extractor(self.options.extractor)  # type: ignore[attr-defined]
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         extractor = Extractor(self.options)  # type: ignore[arg-type]

@@ -49,6 +49,16 @@ def signal_frame(texts: list[str], cc: CurateConfig) -> pl.DataFrame:
     return pl.concat(frames, how="horizontal")
 
 
+def check_curate_environment(cc: CurateConfig) -> None:
+    """Load the models curation will use before any file is processed (EnvironmentProblem if broken)."""
+    from corpuskit.environment import check_fasttext_model
+
+    if cc.langid is not None:
+        check_fasttext_model(cc.langid.model)
+    if cc.quality is not None:
+        check_fasttext_model(Path(cc.quality.model), "quality model")
+
+
 def _signals_task(corpus: str, source: str, doc_file: str, cc_json: str) -> tuple[str, int, int]:
     """Process-pool task: compute and write the signals of one document file; returns (file, docs, bytes)."""
     from corpuskit.executors.local import report
@@ -150,6 +160,7 @@ def curate_source(
 
     cc = curate_config(cfg)
     corpus = Path(corpus) if corpus is not None else _corpus_dir(cfg)
+    check_curate_environment(cc)
     t0 = time.perf_counter()
     counts = compute_signals(
         corpus, cfg.name, cc, workers=workers, on_progress=on_progress, on_total=on_total
