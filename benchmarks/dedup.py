@@ -41,7 +41,9 @@ from corpuskit.dedup.shingles import (
     shingle_texts,
     text_shingle_hashes,
 )
-from corpuskit.documents import SCHEMA, atomic_write_json, atomic_write_parquet, documents_dir
+from corpuskit.documents import SCHEMA
+from corpuskit.store import SourceStore, atomic_write_parquet
+from corpuskit.store.commits import FileRecord, commit_part
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DT_PY = Path("/tmp/dt/bin/python")
@@ -202,8 +204,8 @@ def _ensure_datatrove() -> bool:
 
 
 def write_corpus(corpus: Path, source: str, texts: list[str], rows_per_file: int = 20_000) -> None:
-    """Write documents in the ingest layout (parts + completion markers) without per-row Python dicts."""
-    ddir = documents_dir(corpus, source)
+    """Write and commit documents as ingest would (parts + commit records), without per-row Python dicts."""
+    store = SourceStore(corpus, source)
     ids = [f"{source}-{i:09d}" for i in range(len(texts))]
     for n, lo in enumerate(range(0, len(texts), rows_per_file)):
         hi = min(lo + rows_per_file, len(texts))
@@ -220,8 +222,11 @@ def write_corpus(corpus: Path, source: str, texts: list[str], rows_per_file: int
             schema=SCHEMA,
         )
         key = f"{n:05d}"
-        atomic_write_parquet(ddir / f"part-{key}-00000.parquet", df)
-        atomic_write_json(ddir / f"part-{key}.done", {"key": key, "files": 1, "documents": hi - lo})
+        path = store.part_file(key, 0)
+        atomic_write_parquet(path, df)
+        commit_part(
+            store, key, uri=key, identity={}, settings="", files=[FileRecord.of(path, hi - lo)], info={}
+        )
 
 
 def _datasketch_end_to_end(norm: list[str], threshold: float, num_perm: int) -> tuple[float, float]:

@@ -19,6 +19,8 @@ from typer.core import TyperGroup
 from corpuskit.config import ConfigError
 from corpuskit.environment import EnvironmentProblem
 from corpuskit.progress import console, make_progress, summary_table
+from corpuskit.store.lock import SourceBusy
+from corpuskit.store.units import UnitsAborted, UnitsFailed
 
 
 class _Commands(TyperGroup):
@@ -32,6 +34,10 @@ class _Commands(TyperGroup):
             raise fail(str(e), 2) from None
         except EnvironmentProblem as e:
             raise fail(f"broken installation: {e}\n(run `corpuskit doctor` to check everything)", 1) from None
+        except SourceBusy as e:
+            raise fail(str(e), 3) from None
+        except (UnitsAborted, UnitsFailed) as e:
+            raise fail(str(e), 1) from None
 
 
 app = typer.Typer(
@@ -63,8 +69,12 @@ def ingest(
     workers: Annotated[int, typer.Option(help="parallel processes (default: CPU cores)")] = 0,
     force: Annotated[bool, typer.Option(help="redo inputs that are already done")] = False,
     executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
+    wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,
 ) -> None:
-    """Turn a source's inputs into documents (Parquet shards); resumes where a killed run stopped."""
+    """Turn a source's inputs into documents (Parquet shards); resumes where a killed run stopped.
+
+    Exit codes: 0 all inputs done; 1 an input failed (named; rerun retries it) or the install is broken;
+    2 a config or usage error; 3 another command is writing the source."""
     from corpuskit.config import load_source_config
     from corpuskit.ingest import ingest as run_ingest
 
@@ -76,6 +86,7 @@ def ingest(
         raise fail(f"--executor {executor!r}: use 'local' or 'ray'")
     if executor == "ray" and importlib.util.find_spec("ray") is None:
         raise fail("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
+    failed: list = []
     for cfg in cfgs:
         with make_progress() as progress:
             shards = progress.add_task(f"{cfg.name}: inputs", total=None, rate="")
@@ -94,13 +105,31 @@ def ingest(
 
             try:
                 summary = run_ingest(
-                    cfg, workers=workers or None, force=force, executor=executor, on_progress=on_progress
+                    cfg,
+                    workers=workers or None,
+                    force=force,
+                    executor=executor,
+                    wait=wait,
+                    on_progress=on_progress,
                 )
             except FileNotFoundError as e:  # an input path or glob that matches nothing
                 raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
             except ValueError as e:
                 raise fail(str(e)) from None
         _print_ingest_summary(summary)
+        failed += [(cfg.name, r) for r in summary.failed]
+    if failed:
+        for name, r in failed:
+            console.print(
+                f"[bold red]failed:[/] {escape(name)}: {escape(r.uri)}: {escape(str(r.failed))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        raise fail(
+            f"{len(failed)} input(s) failed and are not committed; fix the cause and rerun "
+            "(done inputs are kept, failed ones are retried)",
+            1,
+        )
 
 
 def _print_ingest_summary(summary) -> None:
@@ -117,6 +146,7 @@ def _print_ingest_summary(summary) -> None:
         ("docs/s", round(sum(r.documents for r in new) / summary.seconds, 1) if summary.seconds else 0.0),
         ("seconds", round(summary.seconds, 2)),
     ]
+    rows.insert(2, ("inputs failed (not committed)", len(summary.failed)))
     rows += [(f"skipped: {reason}", n) for reason, n in sorted(summary.errors.items())]
     console.print(
         summary_table(f"ingest {summary.source} → {summary.corpus / summary.source}", ["", ""], rows)
@@ -184,8 +214,8 @@ def export(
     source: Annotated[list[str] | None, typer.Option(help="sources to export (default: all)")] = None,
 ) -> None:
     """Write documents for other tools: Dolma-style JSONL.gz (id, text, source, added, created, metadata)."""
-    from corpuskit.documents import list_sources
     from corpuskit.export import export_source
+    from corpuskit.store import list_sources
 
     available = list_sources(corpus)
     chosen = source or available

@@ -49,6 +49,13 @@ class SourceConfig(Strict):
     # set by the loader: where the config came from, to resolve relative paths and name it in errors
     config_path: Path | None = Field(None, exclude=True)
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        from corpuskit.store.layout import check_source_name
+
+        return check_source_name(v)
+
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, v: str) -> str:

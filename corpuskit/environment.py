@@ -115,6 +115,26 @@ def check_fasttext_model(path: Path | None = None, what: str = "language-ID mode
     return str(path)
 
 
+def check_py7zr() -> str:
+    """Write and read back a tiny archive: py7zr imports some of its own dependencies only then."""
+    import io
+    import tempfile
+
+    py7zr = require_module("py7zr")
+    try:
+        buf = io.BytesIO()
+        with py7zr.SevenZipFile(buf, "w") as z:
+            z.writestr(b"<posts/>" * 100, "Posts.xml")
+        buf.seek(0)
+        with tempfile.TemporaryDirectory() as tmp, py7zr.SevenZipFile(buf, "r") as z:
+            z.extractall(path=tmp)
+            if (Path(tmp) / "Posts.xml").read_bytes() != b"<posts/>" * 100:
+                raise EnvironmentProblem("py7zr", "an archive does not read back", REINSTALL)
+    except ImportError as e:
+        raise EnvironmentProblem("py7zr", f"cannot read archives: {_first_line(e)}", REINSTALL) from e
+    return package_version("py7zr") or "?"
+
+
 def check_torch() -> str:
     torch = require_module("torch", fix="pip install torch==2.13.0 (CPU) or your CUDA build of torch >= 2.4")
     devices = ["cpu"]
@@ -161,7 +181,7 @@ CHECKS: list[Check] = [
     Check("resiliparse", "ingest: warc, html (extractor: resiliparse)", check_resiliparse),
     Check("lxml", "ingest: stackexchange, epub, html", _module_check("lxml.html", "lxml")),
     Check("zstandard", "ingest: .zst inputs (jsonl, reddit)", _module_check("zstandard", "zstandard")),
-    Check("py7zr", "ingest: stackexchange .7z dumps", _module_check("py7zr", "py7zr")),
+    Check("py7zr", "ingest: stackexchange .7z dumps", check_py7zr),
     Check("fasttext + lid.176.ftz", "curate: langid", check_fasttext_model),
     Check("datasketch", "dedup --hash datasketch", _module_check("datasketch", "datasketch")),
     Check("tokenizers", "mix, tokenizer train", check_tokenizers),

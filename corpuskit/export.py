@@ -11,7 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from corpuskit.documents import atomic_write_parquet, list_parts, read_manifest, scan_file
+from corpuskit.documents import read_manifest
+from corpuskit.store import atomic_write_parquet, list_parts, scan_file
 
 
 def export_source(

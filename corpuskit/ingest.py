@@ -1,9 +1,11 @@
-"""Ingest: run a source's connector over every input shard and write documents to the corpus.
+"""Ingest: run a source's connector over every input and commit its documents to the store.
 
-Each input (file, folder or URL) is one shard, processed by :func:`ingest_shard`, a pure function of
-(config, input) that writes ``part-<key>-*.parquet`` and then the ``part-<key>.done`` marker. A run skips
-shards whose marker exists for the same config, so killing it at any moment and running it again yields
-exactly the documents of an uninterrupted run: a shard is either complete (marker) or redone from scratch.
+Each input (file, folder or URL) is one unit of work: :func:`ingest_shard`, a pure function of (config,
+input), writes its ``part-<key>-*.parquet`` files; the parent verifies them and writes the part's commit
+record (:mod:`corpuskit.store.commits`). A run redoes every input whose commit is missing or no longer
+matches its input, settings or files, so killing it at any moment and running it again yields exactly
+the documents of an uninterrupted run. An input that fails (unreadable, vanished, download failed) gets a
+failure record instead, the others go on, and the run ends with exit code 1; the next run retries it.
 """
 
 from __future__ import annotations
@@ -19,22 +21,26 @@ from typing import Any
 
 from corpuskit.config import SourceConfig
 from corpuskit.connectors.base import Record, Skip, get_connector_class
-from corpuskit.documents import (
-    PartWriter,
-    atomic_write_json,
+from corpuskit.documents import document_id, package_versions, shard_key
+from corpuskit.store import SourceStore, atomic_write_json, remove_temp_files, source_lock
+from corpuskit.store.commits import (
+    FORMAT,
+    FileRecord,
     clear_part,
-    document_id,
-    documents_dir,
-    list_parts,
-    manifest_path,
-    marker_path,
-    package_versions,
-    shard_key,
+    commit_part,
+    committed_keys,
+    failures,
+    input_identity,
+    input_unchanged,
+    now,
+    read_part,
+    record_failure,
+    settings_hash,
 )
-from corpuskit.executors import get_executor
-from corpuskit.executors.local import report as executor_report
+from corpuskit.store.parts import PartWriter
+from corpuskit.store.units import Unit, UnitFailure, run_units
 
-MAX_ERROR_EXAMPLES = 20  # per shard: enough to debug, bounded so markers stay small
+MAX_ERROR_EXAMPLES = 20  # per shard: enough to debug, bounded so records stay small
 PROGRESS_EVERY = 200  # records between progress messages from a worker
 
 
@@ -49,12 +55,27 @@ class ShardResult:
     skipped: bool = False  # already done by an earlier run
     errors: Counter = field(default_factory=Counter)
     error_examples: list[dict[str, str]] = field(default_factory=list)
+    files: list[FileRecord] = field(default_factory=list)
+    identity: dict[str, Any] = field(default_factory=dict)
+    failed: UnitFailure | None = None  # the input as a whole failed: nothing of it is committed
 
 
 def output_root(cfg: SourceConfig) -> Path:
     """The corpus folder, relative paths resolved against the config file's folder."""
     out = cfg.output
     return out if out.is_absolute() else (cfg.base_dir() / out)
+
+
+def source_store(cfg: SourceConfig) -> SourceStore:
+    return SourceStore(output_root(cfg), cfg.name)
+
+
+def ingest_settings(cfg: SourceConfig) -> str:
+    """Hash of only what changes ingest's output: the name (it is in every id), kind and connector options
+    with their defaults filled in. Not ``curate:``/``dedup:``/``fetch:``, so editing a threshold redoes
+    nothing here."""
+    options = cfg.connector_options().model_dump(mode="json")
+    return settings_hash({"format": FORMAT, "name": cfg.name, "kind": cfg.kind, "options": options})
 
 
 def plan_inputs(cfg: SourceConfig) -> list[str]:
@@ -88,73 +109,76 @@ def resolve_uri(uri: str, base: Path) -> str:
     return str(base / uri)
 
 
-def ingest_shard(cfg: SourceConfig, uri: str, report: Callable[[int], None] | None = None) -> ShardResult:
-    """Read one input with the source's connector and write its part + completion marker."""
-    from corpuskit.connectors.fetch import fetch
+def _fetch_config(cfg: SourceConfig) -> Any:
+    fetch_cfg = cfg.fetch
+    if not fetch_cfg.cache_dir.is_absolute():  # the cache lives beside the config, like the output
+        fetch_cfg = fetch_cfg.model_copy(update={"cache_dir": cfg.base_dir() / fetch_cfg.cache_dir})
+    return fetch_cfg
 
-    report = report or executor_report
+
+def local_path(cfg: SourceConfig, uri: str) -> Path:
+    """Where an input is on this machine (a URL: its place in the download cache, present or not)."""
+    from corpuskit.connectors.fetch import cache_path, is_url
+
+    resolved = resolve_uri(uri, cfg.base_dir())
+    return cache_path(resolved, _fetch_config(cfg).cache_dir) if is_url(resolved) else Path(resolved)
+
+
+def ingest_shard(cfg: SourceConfig, uri: str) -> ShardResult:
+    """Read one input with the source's connector and write its part files (the parent commits them).
+
+    Bad records become counted skips; anything raised here fails the whole input (the runner records it).
+    """
+    from corpuskit.connectors.fetch import fetch
+    from corpuskit.executors.local import report
+
     t0 = time.perf_counter()
     key = shard_key(uri)
     res = ShardResult(uri=uri, key=key)
-    ddir = documents_dir(output_root(cfg), cfg.name)
-    writer = PartWriter(ddir, key)
+    writer = PartWriter(source_store(cfg), key)
 
     def skip(reason: str, locator: str, detail: str) -> None:
         res.errors[reason] += 1
         if len(res.error_examples) < MAX_ERROR_EXAMPLES:
             res.error_examples.append({"file": uri, "record": locator, "reason": reason, "detail": detail})
 
-    try:
-        fetch_cfg = cfg.fetch
-        if not fetch_cfg.cache_dir.is_absolute():  # the cache lives beside the config, like the output
-            fetch_cfg = fetch_cfg.model_copy(update={"cache_dir": cfg.base_dir() / fetch_cfg.cache_dir})
-        path = fetch(resolve_uri(uri, cfg.base_dir()), fetch_cfg)
-        res.bytes_in = _input_size(path)
-        connector = get_connector_class(cfg.kind)(cfg.connector_options())
-        seen: set[str] = set()
-        pending = 0
-        for item in connector.read(path, uri):
-            if isinstance(item, Skip):
-                skip(item.reason, item.locator, item.detail)
-                continue
-            assert isinstance(item, Record)
-            locator = f"{uri}#{item.locator}"
-            doc_id = document_id(cfg.name, locator)
-            if doc_id in seen:  # a connector bug or a repeated record: never write an id twice
-                skip("duplicate_locator", item.locator, "the same record locator appeared twice")
-                continue
-            seen.add(doc_id)
-            writer.add(
-                {
-                    "id": doc_id,
-                    "source": cfg.name,
-                    "text": item.text,
-                    "url": item.url,
-                    "locator": locator,
-                    "created": item.created,
-                    "metadata": item.metadata,
-                }
-            )
-            pending += 1
-            if pending >= PROGRESS_EVERY:
-                report(pending)
-                pending = 0
-        report(pending)
-    except Exception as e:  # the input as a whole failed (download, unreadable file): count, keep going
-        skip("input_failed", "", f"{type(e).__name__}: {e}")
-    res.seconds = time.perf_counter() - t0
-    writer.finish(
-        {
-            "uri": uri,
-            "config_hash": cfg.config_hash(),
-            "bytes_in": res.bytes_in,
-            "seconds": round(res.seconds, 3),
-            "errors": dict(sorted(res.errors.items())),
-            "error_examples": res.error_examples,
-        }
-    )
+    path = fetch(resolve_uri(uri, cfg.base_dir()), _fetch_config(cfg))
+    res.identity = input_identity(path, uri)
+    res.bytes_in = _input_size(path)
+    connector = get_connector_class(cfg.kind)(cfg.connector_options())
+    seen: set[str] = set()
+    pending = 0
+    for item in connector.read(path, uri):
+        if isinstance(item, Skip):
+            skip(item.reason, item.locator, item.detail)
+            continue
+        assert isinstance(item, Record)
+        locator = f"{uri}#{item.locator}"
+        doc_id = document_id(cfg.name, locator)
+        if doc_id in seen:  # a connector bug or a repeated record: never write an id twice
+            skip("duplicate_locator", item.locator, "the same record locator appeared twice")
+            continue
+        seen.add(doc_id)
+        writer.add(
+            {
+                "id": doc_id,
+                "source": cfg.name,
+                "text": item.text,
+                "url": item.url,
+                "locator": locator,
+                "created": item.created,
+                "metadata": item.metadata,
+            }
+        )
+        pending += 1
+        if pending >= PROGRESS_EVERY:
+            report(pending)
+            pending = 0
+    report(pending)
+    res.files = writer.finish()
     res.documents = writer.rows_written
     res.bytes_text = writer.bytes_written
+    res.seconds = time.perf_counter() - t0
     return res
 
 
@@ -164,16 +188,16 @@ def _input_size(path: Path) -> int:
     return path.stat().st_size
 
 
-def _done_result(part_marker: dict[str, Any], uri: str, key: str) -> ShardResult:
+def _done_result(record: dict[str, Any], uri: str, key: str) -> ShardResult:
     return ShardResult(
         uri=uri,
         key=key,
-        documents=int(part_marker.get("documents", 0)),
-        bytes_in=int(part_marker.get("bytes_in", 0)),
-        bytes_text=int(part_marker.get("bytes_text", 0)),
+        documents=int(record.get("documents", 0)),
+        bytes_in=int(record.get("bytes_in", 0)),
+        bytes_text=int(record.get("bytes_text", 0)),
         skipped=True,
-        errors=Counter(part_marker.get("errors", {})),
-        error_examples=list(part_marker.get("error_examples", [])),
+        errors=Counter(record.get("errors", {})),
+        error_examples=list(record.get("error_examples", [])),
     )
 
 
@@ -196,6 +220,10 @@ class IngestSummary:
             c.update(r.errors)
         return c
 
+    @property
+    def failed(self) -> list[ShardResult]:
+        return [r for r in self.results if r.failed is not None]
+
 
 def ingest(
     cfg: SourceConfig,
@@ -203,63 +231,124 @@ def ingest(
     workers: int | None = None,
     force: bool = False,
     executor: str = "local",
+    wait: bool = False,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> IngestSummary:
     """Ingest every input of ``cfg``; resumable. ``on_progress(kind, n)``: kind is "inputs" (the total, once),
-    "shards" or "docs" (increments)."""
-    t0 = time.perf_counter()
-    workers = workers or os.cpu_count() or 1
+    "shards" or "docs" (increments). Holds the source's lock throughout (:class:`SourceBusy` if taken)."""
     # A broken install fails every input the same way: say so once, before anything is read or written.
     get_connector_class(cfg.kind)(cfg.connector_options()).check_environment()
+    store = source_store(cfg)
+    with source_lock(store, "corpuskit ingest", wait=wait):
+        return _ingest_locked(
+            cfg, store, workers=workers, force=force, executor=executor, on_progress=on_progress
+        )
+
+
+def _ingest_locked(
+    cfg: SourceConfig,
+    store: SourceStore,
+    *,
+    workers: int | None,
+    force: bool,
+    executor: str,
+    on_progress: Callable[[str, int], None] | None,
+) -> IngestSummary:
+    t0 = time.perf_counter()
+    workers = workers or os.cpu_count() or 1
     inputs = plan_inputs(cfg)
-    corpus = output_root(cfg)
-    ddir = documents_dir(corpus, cfg.name)
-    ddir.mkdir(parents=True, exist_ok=True)
-    chash = cfg.config_hash()
     keys = {shard_key(u): u for u in inputs}
     if len(keys) != len(inputs):
         raise ValueError(f"{cfg.config_path}: an input is listed twice; list each file once")
+    store.documents_dir.mkdir(parents=True, exist_ok=True)
+    remove_temp_files(store.documents_dir)  # left by a killed writer
+    settings = ingest_settings(cfg)
+    atomic_write_json(store.plan, {"inputs": keys, "settings": settings, "planned_at": now()})
 
-    # Parts from inputs no longer in the config would silently stay in the corpus: remove them.
+    # Parts and failures of inputs no longer in the config would silently stay: remove them.
     removed = []
-    for part in list_parts(corpus, cfg.name):
-        if part.key not in keys:
-            marker_path(corpus, cfg.name, part.key).unlink()
-            clear_part(ddir, part.key)
-            removed.append(part.marker.get("uri", part.key))
+    for key in committed_keys(store):
+        if key not in keys:
+            rec = read_part(store, key)
+            removed.append(rec.record["input"]["uri"] if rec else key)
+            clear_part(store, key)
+    for f in failures(store):
+        if f.get("key") not in keys:
+            store.part_failure(str(f.get("key"))).unlink(missing_ok=True)
+    _remove_orphan_files(store)
 
-    done = {p.key: p.marker for p in list_parts(corpus, cfg.name)}
     results: list[ShardResult] = []
     todo = []
     for uri in inputs:
         key = shard_key(uri)
-        marker = done.get(key)
-        if marker is not None and not force and marker.get("config_hash") == chash:
-            results.append(_done_result(marker, uri, key))
+        part = None if force else read_part(store, key, rows=True)
+        if (
+            part is not None
+            and part.record.get("settings") == settings
+            and input_unchanged(part.record, local_path(cfg, uri), uri)
+        ):
+            results.append(_done_result(part.record, uri, key))
         else:
-            if marker is not None:
-                marker_path(corpus, cfg.name, key).unlink()
+            clear_part(store, key)  # the old commit goes first: a half-redone part is never visible
             todo.append(uri)
 
     progress = on_progress or (lambda kind, n: None)
     progress("inputs", len(inputs))
     progress("shards", len(results))
     progress("docs", sum(r.documents for r in results))
-    if workers <= 1 or len(todo) <= 1:  # in-process: simpler to debug, and progress is direct
-        for uri in todo:
-            results.append(ingest_shard(cfg, uri, report=lambda n: progress("docs", n)))
-            progress("shards", 1)
-    else:
-        run = get_executor(executor)
-        for r in run(ingest_shard, [(cfg, uri) for uri in todo], workers, lambda n: progress("docs", n)):
-            results.append(r)
-            progress("shards", 1)
+    units = [Unit(shard_key(u), (cfg, u)) for u in todo]
+    for key, out in run_units(
+        ingest_shard, units, workers=workers, executor=executor, on_progress=lambda n: progress("docs", n)
+    ):
+        results.append(_commit(store, key, keys[key], settings, out))
+        progress("shards", 1)
 
     order = {u: i for i, u in enumerate(inputs)}
     results.sort(key=lambda r: order[r.uri])
-    summary = IngestSummary(cfg.name, corpus, results, time.perf_counter() - t0, removed)
+    summary = IngestSummary(cfg.name, store.corpus, results, time.perf_counter() - t0, removed)
     write_source_manifest(cfg, summary)
     return summary
+
+
+def _commit(
+    store: SourceStore, key: str, uri: str, settings: str, out: ShardResult | UnitFailure
+) -> ShardResult:
+    """Verify a finished unit's files and write its commit record; a failed unit gets a failure record."""
+    if isinstance(out, ShardResult):
+        bad = [f.name for f in out.files if not f.matches(store.documents_dir / f.name, rows=True)]
+        if not bad:
+            commit_part(
+                store,
+                key,
+                uri=uri,
+                identity=out.identity,
+                settings=settings,
+                files=out.files,
+                info={
+                    "bytes_in": out.bytes_in,
+                    "bytes_text": out.bytes_text,
+                    "seconds": round(out.seconds, 3),
+                    "errors": dict(sorted(out.errors.items())),
+                    "error_examples": out.error_examples,
+                },
+            )
+            return out
+        out = UnitFailure(key, "OutputChanged", f"part files changed before commit: {', '.join(bad)}")
+    clear_part(store, key)
+    record_failure(store, key, uri, out.error_class, out.message)
+    return ShardResult(uri=uri, key=key, failed=out)
+
+
+def _remove_orphan_files(store: SourceStore) -> None:
+    """Document files no commit names (a killed run's leftovers, or of a removed input)."""
+    named = set()
+    for key in committed_keys(store):
+        part = read_part(store, key)
+        if part is not None:
+            named.update(f.name for f in part.files)
+    for p in store.documents_dir.glob("part-*.parquet"):
+        if p.name not in named:
+            p.unlink(missing_ok=True)
 
 
 def write_source_manifest(cfg: SourceConfig, summary: IngestSummary) -> Path:
@@ -269,6 +358,7 @@ def write_source_manifest(cfg: SourceConfig, summary: IngestSummary) -> Path:
         "source": cfg.name,
         "kind": cfg.kind,
         "config_hash": cfg.config_hash(),
+        "settings": ingest_settings(cfg),
         "config": cfg.model_dump(mode="json", exclude={"config_path"}),
         "config_path": str(cfg.config_path) if cfg.config_path else None,
         "versions": package_versions(),
@@ -277,12 +367,19 @@ def write_source_manifest(cfg: SourceConfig, summary: IngestSummary) -> Path:
         "bytes_in": sum(r.bytes_in for r in summary.results),
         "bytes_text": sum(r.bytes_text for r in summary.results),
         "inputs": [
-            {"uri": r.uri, "key": r.key, "documents": r.documents, "errors": dict(sorted(r.errors.items()))}
+            {
+                "uri": r.uri,
+                "key": r.key,
+                "documents": r.documents,
+                "errors": dict(sorted(r.errors.items())),
+                **({"failed": str(r.failed)} if r.failed else {}),
+            }
             for r in summary.results
         ],
+        "failed_inputs": len(summary.failed),
         "errors_by_reason": dict(sorted(errors.items())),
         "error_examples": [ex for r in summary.results for ex in r.error_examples][:100],
     }
-    path = manifest_path(summary.corpus, cfg.name)
+    path = SourceStore(summary.corpus, cfg.name).manifest
     atomic_write_json(path, manifest)
     return path

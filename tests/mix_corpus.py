@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from corpuskit.documents import PartWriter, document_id, documents_dir, shard_key
+from corpuskit.documents import document_id, shard_key
+from tests.store_helpers import commit_rows
 
 
 def chunk(text: str, doc_bytes: int) -> list[str]:
@@ -35,16 +36,14 @@ def wiki_articles(text: str) -> list[str]:
 
 def write_source(corpus: Path, source: str, docs: list[str], parts: int = 2) -> None:
     """Write ``docs`` as ``parts`` finished parts (documents + completion markers)."""
-    ddir = documents_dir(corpus, source)
-    ddir.mkdir(parents=True, exist_ok=True)
     per = -(-len(docs) // parts)
     for p in range(parts):
         uri = f"test://{source}/{p}"
-        w = PartWriter(ddir, shard_key(uri), rows_per_file=50)
+        rows = []
         for i, text in enumerate(docs[p * per : (p + 1) * per]):
             loc = f"{uri}#{i}"
-            w.add({"id": document_id(source, loc), "source": source, "text": text, "locator": loc})
-        w.finish({"input": uri})
+            rows.append({"id": document_id(source, loc), "source": source, "text": text, "locator": loc})
+        commit_rows(corpus, source, shard_key(uri), rows, rows_per_file=50, uri=uri)
 
 
 def real_sources(data: Path) -> dict[str, list[str]]:

@@ -81,14 +81,17 @@ def test_quality_score_is_a_signal_sources_can_threshold(tmp_path: Path) -> None
 
     from corpuskit.config import load_source_config
     from corpuskit.curate.pipeline import curate_source
-    from corpuskit.documents import PartWriter, attributes_dir, document_id, documents_dir
+    from corpuskit.documents import document_id
+    from tests.store_helpers import attributes_dir, commit_rows
 
     train_classifier(_corpus(1, PROSE, 120), _corpus(2, SPAM, 120), tmp_path / "q.bin", TrainParams(epoch=10))
     corpus = tmp_path / "corpus"
-    w = PartWriter(documents_dir(corpus, "s"), "k")
-    for i, text in enumerate(_corpus(3, PROSE, 5) + _corpus(4, SPAM, 5)):
-        w.add({"id": document_id("s", str(i)), "source": "s", "text": text, "locator": str(i)})
-    w.finish({})
+    texts = _corpus(3, PROSE, 5) + _corpus(4, SPAM, 5)
+    rows = [
+        {"id": document_id("s", str(i)), "source": "s", "text": t, "locator": str(i)}
+        for i, t in enumerate(texts)
+    ]
+    commit_rows(corpus, "s", "k", rows)
     cfg = {"name": "s", "kind": "jsonl", "inputs": ["x"], "output": str(corpus)}
     cfg["curate"] = {"langid": None, "filters": [], "quality": {"model": "q.bin", "min_score": 0.5}}
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(cfg))  # model path relative to the config file

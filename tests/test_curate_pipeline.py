@@ -1,4 +1,4 @@
-"""curate_source end to end on a small corpus written with PartWriter: signals, decisions, resume, cheap
+"""curate_source end to end on a small corpus committed through the store: signals, decisions, resume, cheap
 threshold changes, --explain, --dry-run, the funnel and the CLI."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from corpuskit.config import ConfigError, load_source_config
 from corpuskit.curate.config import curate_config
 from corpuskit.curate.pipeline import SIGNALS_SET, curate_source, explain
-from corpuskit.documents import PartWriter, attributes_dir, document_id, documents_dir, scan_documents
+from corpuskit.documents import document_id, scan_documents
+from tests.store_helpers import attributes_dir, commit_rows
 
 GOOD = (
     "The history of the small town begins with a group of farmers who settled near the river.\n"
@@ -44,10 +45,11 @@ def _docs() -> list[tuple[str, str]]:
 @pytest.fixture()
 def source(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
-    w = PartWriter(documents_dir(corpus, "web"), "abc", rows_per_file=4)  # 3 files: resume is per file
-    for loc, text in _docs():
-        w.add({"id": document_id("web", loc), "source": "web", "text": text, "locator": loc})
-    w.finish({})
+    rows = [
+        {"id": document_id("web", loc), "source": "web", "text": text, "locator": loc}
+        for loc, text in _docs()
+    ]
+    commit_rows(corpus, "web", "abc", rows, rows_per_file=4)  # 3 files: resume is per file
     cfg = {"name": "web", "kind": "jsonl", "inputs": ["x.jsonl"], "output": str(corpus)}
     cfg["curate"] = {"langid": {"languages": ["en"]}}
     path = tmp_path / "web.yaml"
@@ -167,7 +169,6 @@ def test_real_books_and_posts(tmp_path: Path, shared_data: Path) -> None:
     import re
 
     corpus = tmp_path / "corpus"
-    w = PartWriter(documents_dir(corpus, "real"), "r")
     en = (shared_data / "books" / "en_carroll_alice_pg11.txt").read_text(encoding="utf-8-sig")
     zh = (shared_data / "books" / "zh_wu_chengen_journey_to_the_west_pg23962.txt").read_text(encoding="utf-8")
     posts = (shared_data / "forums" / "stackexchange" / "coffee.stackexchange.com_Posts.xml").read_text()
@@ -175,11 +176,11 @@ def test_real_books_and_posts(tmp_path: Path, shared_data: Path) -> None:
     texts += [("zh", zh[50_000 + i * 3000 : 53_000 + i * 3000]) for i in range(5)]
     bodies = re.findall(r'Body="([^"]*)"', posts)[:20]
     texts += [("se", re.sub(r"<[^>]+>", "", html.unescape(b))) for b in bodies]
-    for i, (kind, text) in enumerate(texts):
-        w.add(
-            {"id": document_id("real", f"{kind}{i}"), "source": "real", "text": text, "locator": f"{kind}{i}"}
-        )
-    w.finish({})
+    rows = [
+        {"id": document_id("real", f"{kind}{i}"), "source": "real", "text": text, "locator": f"{kind}{i}"}
+        for i, (kind, text) in enumerate(texts)
+    ]
+    commit_rows(corpus, "real", "r", rows)
     cfg = tmp_path / "real.yaml"
     body = {"name": "real", "kind": "jsonl", "inputs": ["x"], "output": str(corpus)}
     body["curate"] = {"langid": {"languages": ["en"]}, "filters": ["gopher_repetition", "c4"]}

@@ -16,7 +16,8 @@ from corpuskit.dedup.commands import register
 from corpuskit.dedup.config import load_dedup_config
 from corpuskit.dedup.overlap import overlap_for_corpus, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.documents import PartWriter, attributes_dir, document_id, documents_dir, scan_documents
+from corpuskit.documents import document_id, scan_documents
+from tests.store_helpers import attach, attributes_dir, commit_rows, documents_dir
 
 
 def _para(i: int, n: int = 60) -> str:
@@ -24,12 +25,11 @@ def _para(i: int, n: int = 60) -> str:
 
 
 def write_source(corpus: Path, source: str, texts: list[str], created=None, key: str = "k0") -> list[str]:
-    w = PartWriter(documents_dir(corpus, source), key, rows_per_file=4)
-    ids = []
+    ids, rows = [], []
     for i, t in enumerate(texts):
         did = document_id(source, f"{key}#{i}")
         ids.append(did)
-        w.add(
+        rows.append(
             {
                 "id": did,
                 "source": source,
@@ -38,7 +38,7 @@ def write_source(corpus: Path, source: str, texts: list[str], created=None, key:
                 "created": (created or {}).get(i),
             }
         )
-    w.finish({})
+    commit_rows(corpus, source, key, rows, rows_per_file=4)
     return ids
 
 
@@ -86,8 +86,7 @@ def test_keep_policy_source_priority_quality_and_length(tmp_path):
     ids_a = scan_documents(tmp_path, "a", attributes=[]).collect()["id"].to_list()
     doc_file = next(documents_dir(tmp_path, "a").glob("part-*.parquet"))
     q = pl.DataFrame({"id": ids_a, "quality_score": [0.9, 0.1]})
-    attributes_dir(tmp_path, "a", "quality").mkdir(parents=True)
-    q.write_parquet(attributes_dir(tmp_path, "a", "quality") / doc_file.name)
+    attach(tmp_path, "a", "quality", doc_file, q)
     dedup_sources(tmp_path, ["a"], load_dedup_config({"keep": ["quality", "longest"]}))
     assert frame(tmp_path, "a")["dup_kept"].to_list() == [True, False]
     dedup_sources(tmp_path, ["a"], load_dedup_config({"keep": ["longest"]}))

@@ -6,14 +6,9 @@ import polars as pl
 
 from corpuskit.dedup.config import load_dedup_config
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.documents import (
-    PartWriter,
-    document_id,
-    documents_dir,
-    list_parts,
-    scan_documents,
-    write_attributes,
-)
+from corpuskit.documents import document_id
+from corpuskit.store import list_parts, scan_documents
+from tests.store_helpers import attach, commit_rows
 
 BASE = " ".join(f"word{i} appears in sentence number {i} of this long shared article." for i in range(60))
 
@@ -24,16 +19,17 @@ def test_curation_dropped_document_loses_the_cluster(tmp_path):
         "b": BASE,
         "c": "other",
     }
-    w = PartWriter(documents_dir(tmp_path, "web"), "k")
-    ids = {}
-    for loc, text in texts.items():
-        ids[loc] = document_id("web", loc)
-        w.add({"id": ids[loc], "source": "web", "text": text, "locator": loc})
-    w.finish({})
+    ids = {loc: document_id("web", loc) for loc in texts}
+    commit_rows(
+        tmp_path,
+        "web",
+        "k",
+        [{"id": ids[loc], "source": "web", "text": t, "locator": loc} for loc, t in texts.items()],
+    )
     (part,) = list_parts(tmp_path, "web")
     # curation dropped the longest copy, which the default policy (longest) would otherwise keep
     reasons = [("gopher_quality" if loc == "a" else None) for loc in texts]
-    write_attributes(
+    attach(
         tmp_path,
         "web",
         "curate",

@@ -108,14 +108,14 @@ def test_doctor_checks_a_configs_own_models(tmp_path):
     assert "quality.bin" in res.output and "web.yaml: curate" in res.output
 
 
-@pytest.mark.parametrize("module", ["warcio", "py7zr"])
+@pytest.mark.parametrize("module", ["warcio", "py7zr", "psutil"])
 def test_connectors_check_their_libraries(module, monkeypatch):
     from corpuskit.connectors.base import get_connector_class
     from corpuskit.environment import EnvironmentProblem
 
-    kind = {"warcio": "warc", "py7zr": "stackexchange"}[module]
+    kind = {"warcio": "warc", "py7zr": "stackexchange", "psutil": "stackexchange"}[module]
     connector = get_connector_class(kind)()
     connector.check_environment()  # healthy
     monkeypatch.setitem(sys.modules, module, None)
-    with pytest.raises(EnvironmentProblem, match=module):
+    with pytest.raises(EnvironmentProblem, match="py7zr" if module == "psutil" else module):
         connector.check_environment()

@@ -114,12 +114,13 @@ def test_sigkill_then_resume_gives_same_documents(tmp_path):
 
     proc = _run_cli("ingest", "src.yaml", "--workers", "2", cwd=tmp_path)
     ddir = tmp_path / "killed/src/documents"
+    commits = tmp_path / "killed/src/_commits/documents"
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(ddir.glob("*.done"))) < 3:
+    while time.time() < deadline and len(list(commits.glob("part-*.json"))) < 3:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: the CLI and its workers
     proc.wait(timeout=30)
-    n_done = len(list(ddir.glob("*.done")))
+    n_done = len(list(commits.glob("part-*.json")))
     assert 0 < n_done < 40, "kill should land mid-run"
 
     resumed = _run_cli("ingest", "src.yaml", "--workers", "2", cwd=tmp_path)
@@ -233,7 +234,7 @@ def test_real_warcs_including_malformed_ones(tmp_path, shared_data):
 
 def test_ingest_http_inputs_through_the_cache(tmp_path, shared_data):
     """URL inputs are downloaded once (into the cache beside the config) and give the same documents as
-    the local file; a failing URL is counted as input_failed while the other inputs are kept."""
+    the local file; a failing URL is a failed input while the other inputs are kept."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -256,7 +257,8 @@ def test_ingest_http_inputs_through_the_cache(tmp_path, shared_data):
             f"name: web\nkind: warc\noutput: corpus_local\ninputs: ['{local}']\n"
         )
         summary = ingest(load_source_config(tmp_path / "http.yaml"), workers=1)
-        assert summary.errors["input_failed"] == 1
+        (failed,) = summary.failed  # a failed input is not committed: the rest is, and the run says so
+        assert "missing.warc.gz" in failed.uri and "404" in str(failed.failed)
         ingest(load_source_config(tmp_path / "local.yaml"), workers=1)
     finally:
         httpd.shutdown()

@@ -13,11 +13,13 @@ import polars as pl
 import pytest
 from mix_corpus import chunk, make_corpus, write_source
 
-from corpuskit.documents import document_id, list_parts, scan_documents, write_attributes
+from corpuskit.documents import document_id
 from corpuskit.mix.build import build_mixture, load_pools
 from corpuskit.mix.heldout import HeldoutSettings, read_heldout
 from corpuskit.mix.sampler import MixError
 from corpuskit.mix.shards import open_mixture
+from corpuskit.store import list_parts, scan_documents
+from tests.store_helpers import attach
 
 HELDOUT = 50_000
 WEIGHTS = {"books": 0.5, "wiki": 0.3, "verse": 0.2}
@@ -201,9 +203,7 @@ def test_only_kept_documents_are_mixed_or_held_out(shared_data, tmp_path):
     for f in part.files:  # a curation stage drops every third document
         ids = pl.read_parquet(f, columns=["id"])["id"]
         reason = [("too_short" if i % 3 == 0 else None) for i in range(len(ids))]
-        write_attributes(
-            corpus, "verse", "quality", f, pl.DataFrame({"id": ids, "quality_drop_reason": reason})
-        )
+        attach(corpus, "verse", "quality", f, pl.DataFrame({"id": ids, "quality_drop_reason": reason}))
     dropped = set(scan_documents(corpus, "verse").filter(pl.col("drop_reason").is_not_null()).collect()["id"])
     assert 35 <= len(dropped) <= 45
     man = build_mixture(

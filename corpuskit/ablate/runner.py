@@ -32,8 +32,8 @@ from corpuskit.ablate.config import AblationConfig
 from corpuskit.ablate.evaluate import EvalSet, SetScore, evaluate, load_jsonl_set, load_text_set, macro_bpb
 from corpuskit.ablate.stats import compare_to_baseline, mean_std
 from corpuskit.config import ConfigError
-from corpuskit.documents import atomic_write_bytes, atomic_write_json
 from corpuskit.mix.shards import Mixture, open_mixture
+from corpuskit.store.atomic import atomic_write_bytes, atomic_write_json
 
 SWARM_PREFIX = "swarm-"
 
@@ -118,8 +118,8 @@ def available_tokens(cfg: AblationConfig) -> dict[str, int]:
         return {k: int(v) for k, v in _call_builder(counter, corpus=corpus, tokenizer=spec).items()}
     import polars as pl
 
-    from corpuskit.documents import list_sources, scan_documents
     from corpuskit.mix.tokenizer import load_tokenizer
+    from corpuskit.store import list_sources, scan_documents
 
     tok = load_tokenizer(b.tokenizer if b.tokenizer == "bytes" else cfg.resolve(Path(b.tokenizer)))
     out = {}

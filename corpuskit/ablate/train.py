@@ -285,7 +285,7 @@ def _check_divergence(
 
 def write_curve(path: Path, curve: list[dict[str, float]]) -> None:
     """Loss curve as CSV (step, tokens, loss, lr, grad_norm, seconds), written atomically."""
-    from corpuskit.documents import atomic_write_bytes
+    from corpuskit.store.atomic import atomic_write_bytes
 
     cols = ["step", "tokens", "loss", "lr", "grad_norm", "seconds"]
     lines = [",".join(cols)]

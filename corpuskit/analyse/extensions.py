@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from corpuskit.documents import list_attribute_sets, list_sources
 from corpuskit.progress import console
+from corpuskit.store import SourceStore, list_sources
 
 
 def funnel_section(corpus: Path) -> dict[str, Any] | None:
@@ -15,7 +15,7 @@ def funnel_section(corpus: Path) -> dict[str, Any] | None:
 
     out = {}
     for source in list_sources(corpus):
-        if not list_attribute_sets(corpus, source):
+        if not SourceStore(corpus, source).attribute_sets():
             continue
         data = funnel_for_source(corpus, source)
         console.print(render_funnel(data))

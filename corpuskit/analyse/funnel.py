@@ -17,7 +17,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from corpuskit.documents import attributes_dir, list_parts, source_dir
+from corpuskit.store import CURATE, SIGNALS, SourceStore, current_attribute_files, document_files
 
 EXAMPLES = 3
 TOP_LANGUAGES = 15
@@ -34,7 +34,7 @@ HISTOGRAMS: dict[str, list[float]] = {
 
 
 def _read_set(corpus: Path, source: str, name: str, columns: list[str] | None = None) -> pl.DataFrame | None:
-    files = sorted(attributes_dir(corpus, source, name).glob("part-*.parquet"))
+    files = list(current_attribute_files(corpus, source, name).values())
     if not files:
         return None
     lf = pl.scan_parquet(files)
@@ -53,16 +53,16 @@ def funnel_for_source(
 ) -> dict[str, Any]:
     """The funnel of one source as a JSON-ready dict (decisions from the ``curate`` set unless given)."""
     corpus = Path(corpus)
-    files = [f for part in list_parts(corpus, source) for f in part.files]
+    files = document_files(corpus, source)
     docs = (
         pl.scan_parquet(files).select("id", pl.col("text").str.len_bytes().alias("bytes")).collect()
         if files
         else pl.DataFrame(schema={"id": pl.String, "bytes": pl.UInt32})
     )
     if decisions is None:
-        decisions = _read_set(corpus, source, "curate")
+        decisions = _read_set(corpus, source, CURATE)
     if filters is None:
-        meta = source_dir(corpus, source) / "curate.json"
+        meta = SourceStore(corpus, source).summary("curate.json")
         if meta.exists():
             filters = json.loads(meta.read_text()).get("filters")
         elif decisions is not None:
@@ -120,7 +120,7 @@ def funnel_for_source(
 
 
 def _signal_stats(corpus: Path, source: str, decisions: pl.DataFrame | None) -> dict[str, Any]:
-    sig = _read_set(corpus, source, "signals", ["id", "lang", *HISTOGRAMS])
+    sig = _read_set(corpus, source, SIGNALS, ["id", "lang", *HISTOGRAMS])
     if sig is None:
         return {"languages": [], "histograms": {}}
     langs: list[dict[str, Any]] = []

@@ -10,7 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from corpuskit.documents import list_parts, list_sources, read_manifest, scan_documents
+from corpuskit.documents import read_manifest
+from corpuskit.store import list_parts, list_sources, scan_documents
 
 QUANTILES = (0.1, 0.5, 0.9, 0.99)
 

@@ -163,7 +163,8 @@ def _download(url: str, final: Path, cfg: FetchConfig, sleep: Callable[[float], 
     with open(part, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(part, final)
-    meta_path.unlink(missing_ok=True)
+    if meta_path.exists():  # keep the validator: a commit record names the download by it
+        os.replace(meta_path, final.with_name(final.name + ".json"))
 
 
 def _attempt(url: str, part: Path, meta_path: Path, have: int, cfg: FetchConfig) -> bool:

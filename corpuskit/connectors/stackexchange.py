@@ -254,7 +254,13 @@ class _SinkIO:
 @register
 class StackExchangeConnector(Connector):
     kind = "stackexchange"
-    requires = (("lxml.etree", "lxml"), ("py7zr", "py7zr"))
+    requires = (("lxml.etree", "lxml"),)
+
+    def check_environment(self) -> None:
+        from corpuskit.environment import check_py7zr
+
+        super().check_environment()
+        check_py7zr()
     Options = StackExchangeOptions
     accepts_directories = True
     default_patterns = ("*.7z", "*Posts.xml", "*Posts.xml.gz", "*Posts.xml.zst")

@@ -86,7 +86,7 @@ def train_classifier(
         "heldout": {"documents": len(test), **metrics},
         "sources": sources or {},
     }
-    from corpuskit.documents import atomic_write_json
+    from corpuskit.store.atomic import atomic_write_json
 
     atomic_write_json(out.with_suffix(out.suffix + ".json"), meta)
     return meta

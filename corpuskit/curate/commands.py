@@ -15,11 +15,11 @@ from rich.markup import escape
 from corpuskit.config import ConfigError
 
 
-def _fail(msg: str) -> typer.Exit:
+def _fail(msg: str, code: int = 2) -> typer.Exit:
     from corpuskit.progress import console
 
     console.print(f"[bold red]error:[/] {escape(str(msg))}", highlight=False)
-    return typer.Exit(2)
+    return typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +38,10 @@ def register(app: typer.Typer) -> None:
         corpus: Annotated[
             Path | None, typer.Option(help="corpus folder (default: the config's output)")
         ] = None,
+        allow_incomplete: Annotated[
+            bool, typer.Option(help="curate a source even though some of its inputs failed or are missing")
+        ] = False,
+        wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,
     ) -> None:
         """Add language, quality and model signals to a source's documents, then keep/drop them by threshold.
 
@@ -63,7 +67,7 @@ def register(app: typer.Typer) -> None:
             raise _fail(
                 f"document {explain_id!r} has no signals in {', '.join(c.name for c in cfgs)}; run curate"
             )
-        rows = []
+        rows, failed = [], []
         for cfg in cfgs:
             t0 = time.perf_counter()
             with make_progress("docs") as progress:
@@ -79,6 +83,8 @@ def register(app: typer.Typer) -> None:
                     corpus=corpus,
                     workers=workers,
                     dry_run=dry_run,
+                    allow_incomplete=allow_incomplete,
+                    wait=wait,
                     on_progress=on_progress,
                     on_total=lambda n, task=task, progress=progress: progress.update(task, total=n),
                 )
@@ -95,9 +101,18 @@ def register(app: typer.Typer) -> None:
                     round(time.perf_counter() - t0, 2),
                 ]
             )
+            failed += [(cfg.name, f) for f in run["failed"]]
         title = "curate summary" + (" (dry run: no decisions written)" if dry_run else "")
         cols = ["source", "docs in", "docs kept", "kept share", "files computed", "files skipped", "seconds"]
         console.print(summary_table(title, cols, rows))
+        if failed:
+            for name, line in failed:
+                console.print(
+                    f"[bold red]failed:[/] {escape(name)}: {escape(line)}", highlight=False, soft_wrap=True
+                )
+            raise _fail(
+                f"signals of {len(failed)} document file(s) failed (no decisions for them); rerun retries", 1
+            )
 
     quality = typer.Typer(
         help="Model-based quality classifier (fastText, GPT-3 / DCLM style).", no_args_is_help=True
@@ -157,7 +172,7 @@ def _load_texts(items: list[str], corpus: Path, max_docs: int, seed: int) -> lis
     """Texts from source names (kept documents when curated) and/or files, sampled to ``max_docs``."""
     import random
 
-    from corpuskit.documents import list_sources, scan_documents
+    from corpuskit.store import list_sources, scan_documents
 
     texts: list[str] = []
     for item in items:

@@ -20,17 +20,21 @@ from corpuskit.config import SourceConfig
 from corpuskit.curate.config import CurateConfig, curate_config
 from corpuskit.curate.rules import decide
 from corpuskit.curate.signals import quality_signals
-from corpuskit.documents import (
+from corpuskit.documents import package_versions
+from corpuskit.store import (
+    CURATE,
+    SIGNALS,
+    SourceStore,
     atomic_write_json,
-    attributes_dir,
-    list_parts,
-    package_versions,
-    source_dir,
+    attribute_current,
+    doc_records,
+    remove_temp_files,
     write_attributes,
 )
+from corpuskit.store.commits import commit_attribute, settings_hash
+from corpuskit.store.units import Unit, UnitFailure, run_units
 
-SIGNALS_SET, DECISIONS_SET = "signals", "curate"
-_STAMP = "_signals.json"
+SIGNALS_SET, DECISIONS_SET = SIGNALS, CURATE  # the names earlier code imported
 
 
 def signal_frame(texts: list[str], cc: CurateConfig) -> pl.DataFrame:
@@ -59,39 +63,26 @@ def check_curate_environment(cc: CurateConfig) -> None:
         check_fasttext_model(Path(cc.quality.model), "quality model")
 
 
-def _signals_task(corpus: str, source: str, doc_file: str, cc_json: str) -> tuple[str, int, int]:
-    """Process-pool task: compute and write the signals of one document file; returns (file, docs, bytes)."""
+def _signals_task(corpus: str, source: str, doc_file: str, cc_json: str) -> tuple[int, int]:
+    """Unit of work: compute and write the signals of one document file; returns (docs, bytes).
+    The parent commits the file."""
     from corpuskit.executors.local import report
+    from corpuskit.store.atomic import atomic_write_parquet
 
+    store = SourceStore(Path(corpus), source)
     cc = CurateConfig.model_validate_json(cc_json)
-    frame = pl.read_parquet(doc_file, columns=["id", "text"])
-    texts = frame["text"].to_list()
-    sig = signal_frame(texts, cc)
-    write_attributes(
-        corpus, source, SIGNALS_SET, Path(doc_file), pl.concat([frame.select("id"), sig], how="horizontal")
+    frame = pl.read_parquet(store.documents_dir / doc_file, columns=["id", "text"])
+    sig = signal_frame(frame["text"].to_list(), cc)
+    atomic_write_parquet(
+        store.attribute_file(SIGNALS, doc_file), pl.concat([frame.select("id"), sig], how="horizontal")
     )
     report(frame.height)
-    return doc_file, frame.height, int(frame["text"].str.len_bytes().sum() or 0)
+    return frame.height, int(frame["text"].str.len_bytes().sum() or 0)
 
 
 def document_files(corpus: Path, source: str) -> list[Path]:
-    return [f for part in list_parts(corpus, source) for f in part.files]
-
-
-def _signals_current(corpus: Path, source: str, cc: CurateConfig) -> bool:
-    """Whether existing signal files were made with the same signal parameters (else they are removed)."""
-    sdir = attributes_dir(corpus, source, SIGNALS_SET)
-    stamp = sdir / _STAMP
-    key = cc.signals_key()
-    if stamp.exists():
-        import json
-
-        if json.loads(stamp.read_text()).get("key") == key:
-            return True
-    for f in sdir.glob("part-*.parquet"):
-        f.unlink()
-    atomic_write_json(stamp, {"key": key, "signals": cc.signals.model_dump(mode="json")})
-    return False
+    store = SourceStore(Path(corpus), source)
+    return [store.documents_dir / d.name for d in doc_records(corpus, source)]
 
 
 def compute_signals(
@@ -100,31 +91,49 @@ def compute_signals(
     cc: CurateConfig,
     *,
     workers: int = 1,
+    executor: str = "local",
     on_progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
-) -> dict[str, int]:
-    """Stage 1 for every document file still missing its signals; returns counts of done/skipped files."""
-    from corpuskit.executors.local import map_unordered
-
-    _signals_current(corpus, source, cc)
-    sdir = attributes_dir(corpus, source, SIGNALS_SET)
-    files = document_files(corpus, source)
-    todo = [f for f in files if not (sdir / f.name).exists()]
+) -> dict[str, Any]:
+    """Stage 1 for every document file whose signals are missing or stale (computed from another version
+    of the file, or with other signal parameters); returns counts and the failed files."""
+    store = SourceStore(Path(corpus), source)
+    remove_temp_files(store.attributes_dir(SIGNALS))
+    key = cc.signals_key()
+    docs = {d.name: d for d in doc_records(corpus, source)}
+    todo = [d for d in docs.values() if not attribute_current(store, SIGNALS, d, key)]
     if on_total:
-        on_total(sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in todo) if todo else 0)
+        on_total(sum(d.rows for d in todo))
     cc_json = cc.model_dump_json()
-    tasks = [(str(corpus), source, str(f), cc_json) for f in todo]
-    docs = 0
-    for _, n, _ in map_unordered(_signals_task, tasks, workers, on_progress=on_progress):
-        docs += n
-        if (workers <= 1 or len(tasks) <= 1) and on_progress:  # no pool: report() is a no-op
-            on_progress(n)
-    return {"files": len(files), "computed": len(todo), "skipped": len(files) - len(todo), "documents": docs}
+    units = [Unit(d.name, (str(corpus), source, d.name, cc_json)) for d in todo]
+    n_docs, failed = 0, []
+    for name, out in run_units(
+        _signals_task, units, workers=workers, executor=executor, on_progress=on_progress
+    ):
+        if isinstance(out, UnitFailure):
+            failed.append(out)
+            continue
+        rows, _ = out
+        commit_attribute(store, SIGNALS, docs[name], store.attribute_file(SIGNALS, name), key, rows)
+        n_docs += rows
+    return {
+        "files": len(docs),
+        "computed": len(todo) - len(failed),
+        "skipped": len(docs) - len(todo),
+        "documents": n_docs,
+        "failed": [f"{f.key}: {f}" for f in failed],
+    }
+
+
+def _decisions_key(cc: CurateConfig) -> str:
+    return settings_hash(
+        {"signals": cc.signals_key(), "thresholds": cc.thresholds(), "filters": list(cc.rules())}
+    )
 
 
 def decide_file(corpus: Path, source: str, doc_file: Path, cc: CurateConfig) -> pl.DataFrame:
     """Decisions for one document file from its stored signals (no text is read)."""
-    sig = pl.read_parquet(attributes_dir(corpus, source, SIGNALS_SET) / doc_file.name)
+    sig = pl.read_parquet(SourceStore(Path(corpus), source).attribute_file(SIGNALS, Path(doc_file).name))
     rules = cc.rules()
     dec = decide(sig, rules)
     return dec.select("id", *[f"{name}_reason" for name in rules], "curate_drop_reason")
@@ -132,11 +141,16 @@ def decide_file(corpus: Path, source: str, doc_file: Path, cc: CurateConfig) -> 
 
 def apply_decisions(corpus: Path, source: str, cc: CurateConfig, *, write: bool = True) -> pl.DataFrame:
     """Stage 2 for every document file; returns all decision rows (id, reasons) of the source."""
+    store = SourceStore(Path(corpus), source)
+    key = cc.signals_key()
+    params = _decisions_key(cc)
     out = []
-    for f in document_files(corpus, source):
-        dec = decide_file(corpus, source, f, cc)
+    for d in doc_records(corpus, source):
+        if not attribute_current(store, SIGNALS, d, key):
+            continue  # its signals failed: no decision rather than one from stale signals
+        dec = decide_file(corpus, source, store.documents_dir / d.name, cc)
         if write:
-            write_attributes(corpus, source, DECISIONS_SET, f, dec)
+            write_attributes(store, CURATE, d, dec, params)
         out.append(dec)
     if not out:
         return pl.DataFrame(schema={"id": pl.String, "curate_drop_reason": pl.String})
@@ -149,18 +163,38 @@ def curate_source(
     corpus: Path | None = None,
     workers: int = 1,
     dry_run: bool = False,
+    allow_incomplete: bool = False,
+    wait: bool = False,
     on_progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run curation for one source config; returns the funnel (also written as ``funnel.json``).
 
     ``dry_run`` computes missing signals (they are data, never wrong to keep) but writes no decisions, so
-    the funnel shows what the thresholds *would* drop."""
-    from corpuskit.analyse.funnel import funnel_for_source
+    the funnel shows what the thresholds *would* drop. Refuses a source with failed or missing inputs
+    unless ``allow_incomplete``; holds the source's lock. ``funnel["run"]["failed"]`` lists document
+    files whose signals failed (they get no decision; the command exits 1)."""
+    from corpuskit.store import require_complete, source_lock
 
     cc = curate_config(cfg)
     corpus = Path(corpus) if corpus is not None else _corpus_dir(cfg)
     check_curate_environment(cc)
+    require_complete(corpus, cfg.name, stage="curate", allow_incomplete=allow_incomplete)
+    with source_lock(SourceStore(corpus, cfg.name), "corpuskit curate", wait=wait):
+        return _curate_locked(cfg, cc, corpus, workers, dry_run, on_progress, on_total)
+
+
+def _curate_locked(
+    cfg: SourceConfig,
+    cc: CurateConfig,
+    corpus: Path,
+    workers: int,
+    dry_run: bool,
+    on_progress: Callable[[int], None] | None,
+    on_total: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    from corpuskit.analyse.funnel import funnel_for_source
+
     t0 = time.perf_counter()
     counts = compute_signals(
         corpus, cfg.name, cc, workers=workers, on_progress=on_progress, on_total=on_total
@@ -178,7 +212,7 @@ def curate_source(
     }
     if not dry_run:
         atomic_write_json(
-            source_dir(corpus, cfg.name) / "curate.json",
+            SourceStore(corpus, cfg.name).summary("curate.json"),
             {
                 "thresholds": cc.thresholds(),
                 "filters": list(cc.rules()),
@@ -187,7 +221,7 @@ def curate_source(
                 "funnel": {k: v for k, v in funnel.items() if k != "histograms"},
             },
         )
-        atomic_write_json(source_dir(corpus, cfg.name) / "funnel.json", funnel)
+        atomic_write_json(SourceStore(corpus, cfg.name).summary("funnel.json"), funnel)
     return funnel
 
 
@@ -200,12 +234,11 @@ def explain(corpus: Path, source: str, doc_id: str, cc: CurateConfig) -> dict[st
     """Every rule's signal value, threshold and verdict for one document (None when the id is unknown)."""
     from corpuskit.curate.explain import explain_row
 
-    sdir = attributes_dir(corpus, source, SIGNALS_SET)
-    for f in document_files(corpus, source):
-        sig_path = sdir / f.name
-        if not sig_path.exists():
+    store = SourceStore(Path(corpus), source)
+    for d in doc_records(corpus, source):
+        if not attribute_current(store, SIGNALS, d):
             continue
-        row = pl.scan_parquet(sig_path).filter(pl.col("id") == doc_id).collect()
+        row = pl.scan_parquet(store.attribute_file(SIGNALS, d.name)).filter(pl.col("id") == doc_id).collect()
         if row.height:
-            return explain_row(row, cc, source=source, file=f.name)
+            return explain_row(row, cc, source=source, file=d.name)
     return None

@@ -11,10 +11,10 @@ from rich.markup import escape
 
 from corpuskit.config import ConfigError, load_source_config
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
-from corpuskit.dedup.overlap import render_overlap
+from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.documents import list_sources
 from corpuskit.progress import console, make_progress, summary_table
+from corpuskit.store import list_sources
 
 
 def resolve_targets(
@@ -77,6 +77,10 @@ def register(app: typer.Typer) -> None:
         source_priority: str | None = typer.Option(None, help="comma list of preferred sources"),
         workers: int | None = typer.Option(None, help="processes for signatures"),
         overlap_json: Path | None = typer.Option(None, help="where to save the overlap matrix JSON"),
+        allow_incomplete: bool = typer.Option(
+            False, help="dedup sources even though some of their inputs failed or are missing"
+        ),
+        wait: bool = typer.Option(False, help="wait for another command writing these sources"),
     ) -> None:
         """Find exact and near duplicates (MinHash-LSH) within and across sources; keep one per cluster."""
         try:
@@ -108,7 +112,14 @@ def register(app: typer.Typer) -> None:
                     bar.update(tasks[stage], completed=done, total=total)
 
                 result = dedup_sources(
-                    root, names, cfg, against=ref, progress=progress, overlap_path=overlap_json
+                    root,
+                    names,
+                    cfg,
+                    against=ref,
+                    progress=progress,
+                    overlap_path=overlap_json,
+                    allow_incomplete=allow_incomplete,
+                    wait=wait,
                 )
         except ConfigError as e:
             console.print(f"[red]error:[/red] {escape(str(e))}")
@@ -136,6 +147,6 @@ def register(app: typer.Typer) -> None:
             )
         )
         console.print(render_overlap(result.overlap))
-        saved = overlap_json or root / "_dedup" / "overlap.json"
+        saved = overlap_json or overlap_file(root)
         console.print(f"overlap matrix saved to {saved}")
         console.print("timings (s): " + json.dumps({k: round(v, 2) for k, v in result.seconds.items()}))

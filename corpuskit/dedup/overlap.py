@@ -14,10 +14,10 @@ from typing import Any
 import polars as pl
 from rich.table import Table
 
-from corpuskit.documents import attributes_dir, list_parts, list_sources
+from corpuskit.store import DEDUP, MINHASH, current_attribute_files, doc_records, list_sources
+from corpuskit.store.layout import overlap_file
 
-DEDUP_SET = "dedup"
-SIG_SET = "minhash"
+__all__ = ["overlap_file", "overlap_for_corpus", "overlap_matrix", "render_overlap", "save_overlap"]
 
 
 def _pair_counts(frame: pl.DataFrame, group: str) -> pl.DataFrame:
@@ -62,14 +62,14 @@ def overlap_for_corpus(corpus: Path | str, sources: list[str] | None = None) -> 
     """
     frames = []
     for src in sources or list_sources(corpus):
-        names = [f.name for p in list_parts(corpus, src) for f in p.files]
-        ded = [attributes_dir(corpus, src, DEDUP_SET) / n for n in names]
-        sig = [attributes_dir(corpus, src, SIG_SET) / n for n in names]
-        if not names or not all(p.exists() for p in ded):
+        docs = doc_records(corpus, src)
+        ded_of = current_attribute_files(corpus, src, DEDUP, docs)
+        sig_of = current_attribute_files(corpus, src, MINHASH, docs)
+        if not docs or len(ded_of) < len(docs):
             continue
-        lf = pl.scan_parquet(ded).select("id", pl.col("dup_cluster").alias("cluster"))
-        if all(p.exists() for p in sig):
-            hashes = pl.scan_parquet(sig).select("id", "text_hash", "n_shingles")
+        lf = pl.scan_parquet(list(ded_of.values())).select("id", pl.col("dup_cluster").alias("cluster"))
+        if len(sig_of) == len(docs):
+            hashes = pl.scan_parquet(list(sig_of.values())).select("id", "text_hash", "n_shingles")
             hashes = hashes.with_columns(
                 pl.when(pl.col("n_shingles") > 0).then(pl.col("text_hash")).alias("text_hash")
             ).drop("n_shingles")
@@ -83,7 +83,7 @@ def overlap_for_corpus(corpus: Path | str, sources: list[str] | None = None) -> 
 
 
 def save_overlap(path: Path, overlap: dict[str, Any]) -> None:
-    from corpuskit.documents import atomic_write_json
+    from corpuskit.store.atomic import atomic_write_json
 
     atomic_write_json(path, overlap)
 

@@ -21,11 +21,8 @@ deduplicated against an already deduplicated corpus.
 
 from __future__ import annotations
 
-import json
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,21 +40,28 @@ from corpuskit.dedup.clusters import (
 )
 from corpuskit.dedup.config import DedupConfig
 from corpuskit.dedup.minhash import batch_bounds
-from corpuskit.dedup.overlap import DEDUP_SET, SIG_SET, overlap_matrix, save_overlap
+from corpuskit.dedup.overlap import overlap_file, overlap_matrix, save_overlap
 from corpuskit.dedup.policy import choose_kept
 from corpuskit.dedup.shingles import ShingleSpec, normalize, shingle_hashes
-from corpuskit.documents import (
-    atomic_write_json,
-    atomic_write_parquet,
-    attributes_dir,
-    list_attribute_sets,
-    list_parts,
+from corpuskit.store import (
+    CURATE,
+    DEDUP,
+    MINHASH,
+    SourceStore,
+    attribute_current,
+    current_attribute_files,
+    doc_records,
     list_sources,
+    remove_temp_files,
+    require_complete,
+    source_locks,
     write_attributes,
 )
+from corpuskit.store.atomic import atomic_write_parquet
+from corpuskit.store.commits import commit_attribute, settings_hash
+from corpuskit.store.units import Unit, UnitFailure, UnitsFailed, run_units
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-PARAMS_FILE = "params.json"
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -81,42 +85,42 @@ def signature_frame(ids: pl.Series, texts: pl.Series, cfg: DedupConfig) -> pl.Da
     )
 
 
-def _signature_file(doc_file: str, out_file: str, cfg_json: str) -> int:
-    """Worker task: hash one document file into its ``minhash`` attribute file."""
+def _signature_file(corpus: str, source: str, doc_file: str, cfg_json: str) -> int:
+    """Unit of work: hash one document file into its ``minhash`` attribute file (the parent commits it)."""
+    store = SourceStore(Path(corpus), source)
     cfg = DedupConfig.model_validate_json(cfg_json)
-    docs = pl.read_parquet(doc_file, columns=["id", "text"])
-    atomic_write_parquet(Path(out_file), signature_frame(docs["id"], docs["text"], cfg))
+    docs = pl.read_parquet(store.documents_dir / doc_file, columns=["id", "text"])
+    atomic_write_parquet(
+        store.attribute_file(MINHASH, doc_file), signature_frame(docs["id"], docs["text"], cfg)
+    )
     return docs.height
 
 
 def ensure_signatures(
     corpus: Path | str, source: str, cfg: DedupConfig, progress: Progress = _noop
 ) -> tuple[int, int]:
-    """Compute missing ``minhash`` files of a source; returns (documents hashed, files reused)."""
-    sdir = attributes_dir(corpus, source, SIG_SET)
-    params = cfg.signature_params()
-    pfile = sdir / PARAMS_FILE
-    if pfile.exists() and json.loads(pfile.read_text()) != params:
-        for old in sdir.glob("part-*.parquet"):
-            old.unlink()
-    atomic_write_json(pfile, params)
-    files = [f for p in list_parts(corpus, source) for f in p.files]
-    todo = [f for f in files if not (sdir / f.name).exists()]
-    reused = len(files) - len(todo)
-    done_docs = 0
+    """Compute the ``minhash`` files of a source that are missing or stale (another version of the
+    document file, or other signature parameters); returns (documents hashed, files reused). Raises
+    :class:`UnitsFailed` naming the files that could not be hashed (the others are committed)."""
+    store = SourceStore(Path(corpus), source)
+    remove_temp_files(store.attributes_dir(MINHASH))
+    params = settings_hash(cfg.signature_params())
+    docs = {d.name: d for d in doc_records(corpus, source)}
+    todo = [d for d in docs.values() if not attribute_current(store, MINHASH, d, params)]
+    reused = len(docs) - len(todo)
     progress(f"signatures {source}", 0, len(todo))
     cfg_json = cfg.model_dump_json()
-    if cfg.workers > 1 and len(todo) > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(cfg.workers, len(todo)), mp_context=ctx) as pool:
-            futs = [pool.submit(_signature_file, str(f), str(sdir / f.name), cfg_json) for f in todo]
-            for i, fut in enumerate(as_completed(futs), 1):
-                done_docs += fut.result()
-                progress(f"signatures {source}", i, len(todo))
-    else:
-        for i, f in enumerate(todo, 1):
-            done_docs += _signature_file(str(f), str(sdir / f.name), cfg_json)
-            progress(f"signatures {source}", i, len(todo))
+    units = [Unit(d.name, (str(corpus), source, d.name, cfg_json)) for d in todo]
+    done_docs, failed = 0, []
+    for i, (name, out) in enumerate(run_units(_signature_file, units, workers=cfg.workers), 1):
+        if isinstance(out, UnitFailure):
+            failed.append(f"{source}/{name}: {out}")
+        else:
+            commit_attribute(store, MINHASH, docs[name], store.attribute_file(MINHASH, name), params, out)
+            done_docs += out
+        progress(f"signatures {source}", i, len(todo))
+    if failed:
+        raise UnitsFailed("signatures", failed)
     return done_docs, reused
 
 
@@ -124,10 +128,11 @@ def ensure_signatures(
 
 
 def _quality_set(corpus: Path | str, source: str) -> str | None:
-    for name in list_attribute_sets(corpus, source):
-        if name in (SIG_SET, DEDUP_SET):
+    store = SourceStore(Path(corpus), source)
+    for name in store.attribute_sets():
+        if name in (MINHASH, DEDUP):
             continue
-        files = sorted(attributes_dir(corpus, source, name).glob("part-*.parquet"))
+        files = list(current_attribute_files(corpus, source, name).values())
         if files and "quality_score" in pl.read_parquet_schema(files[0]):
             return name
     return None
@@ -135,44 +140,44 @@ def _quality_set(corpus: Path | str, source: str) -> str | None:
 
 def load_source(corpus: Path | str, source: str, *, frozen: bool) -> tuple[pl.DataFrame, np.ndarray]:
     """Rows (id, source, file, text_hash, n_shingles, length, created, quality_score?, curated_out?,
-    frozen_rank) and signatures."""
-    files = [f for p in list_parts(corpus, source) for f in p.files]
-    sdir = attributes_dir(corpus, source, SIG_SET)
-    missing = [f.name for f in files if not (sdir / f.name).exists()]
+    frozen_rank) and signatures. Only attribute files computed from the current document files are used."""
+    store = SourceStore(Path(corpus), source)
+    docs = doc_records(corpus, source)
+    sigs_of = current_attribute_files(corpus, source, MINHASH, docs)
+    missing = [d.name for d in docs if d.name not in sigs_of]
     if missing:
         raise ConfigError(
-            f"source {source!r} has no stored signatures for {len(missing)} file(s); dedup it first"
+            f"source {source!r} has no current signatures for {len(missing)} file(s); dedup it first"
         )
     frames, sigs = [], []
     qset = _quality_set(corpus, source)
-    for f in files:
-        s = pl.read_parquet(sdir / f.name)
+    quality_of = current_attribute_files(corpus, source, qset, docs) if qset else {}
+    curate_of = current_attribute_files(corpus, source, CURATE, docs)
+    dedup_of = current_attribute_files(corpus, source, DEDUP, docs) if frozen else {}
+    for d in docs:
+        s = pl.read_parquet(sigs_of[d.name])
         sigs.append(s["minhash"].to_numpy())
-        meta = pl.read_parquet(f, columns=["id", "created"])
+        meta = pl.read_parquet(store.documents_dir / d.name, columns=["id", "created"])
         fr = s.drop("minhash").join(meta, on="id", how="left", maintain_order="left")
-        if qset:
-            q = attributes_dir(corpus, source, qset) / f.name
-            if q.exists():
-                qf = pl.read_parquet(q, columns=["id", "quality_score"])
-                fr = fr.join(qf, on="id", how="left", maintain_order="left")
-        cur = attributes_dir(corpus, source, "curate") / f.name
-        if cur.exists():  # curation ran: a document it dropped must never be the one a cluster keeps
-            cf = pl.read_parquet(cur, columns=["id", "curate_drop_reason"])
+        if d.name in quality_of:
+            qf = pl.read_parquet(quality_of[d.name], columns=["id", "quality_score"])
+            fr = fr.join(qf, on="id", how="left", maintain_order="left")
+        if d.name in curate_of:  # curation ran: a document it dropped must never be the one a cluster keeps
+            cf = pl.read_parquet(curate_of[d.name], columns=["id", "curate_drop_reason"])
             fr = fr.join(cf, on="id", how="left", maintain_order="left").with_columns(
                 pl.col("curate_drop_reason").is_not_null().alias("curated_out")
             )
         rank = pl.lit(2, dtype=pl.Int8)
         if frozen:
-            prev = attributes_dir(corpus, source, DEDUP_SET) / f.name
-            if prev.exists():
-                pk = pl.read_parquet(prev, columns=["id", "dup_kept"])
+            if d.name in dedup_of:
+                pk = pl.read_parquet(dedup_of[d.name], columns=["id", "dup_kept"])
                 fr = fr.join(pk, on="id", how="left", maintain_order="left")
                 rank = pl.when(pl.col("dup_kept").fill_null(True)).then(0).otherwise(1).cast(pl.Int8)
             else:
                 rank = pl.lit(0, dtype=pl.Int8)
         frames.append(
             fr.with_columns(
-                pl.lit(source).alias("source"), pl.lit(f.name).alias("file"), rank.alias("frozen_rank")
+                pl.lit(source).alias("source"), pl.lit(d.name).alias("file"), rank.alias("frozen_rank")
             )
         )
     if not frames:
@@ -319,8 +324,13 @@ def dedup_sources(
     against: Sequence[str] = (),
     progress: Progress = _noop,
     overlap_path: Path | None = None,
+    allow_incomplete: bool = False,
+    wait: bool = False,
 ) -> DedupResult:
-    """Deduplicate ``sources`` (within and across them, and against ``against``); write ``dedup`` sets."""
+    """Deduplicate ``sources`` (within and across them, and against ``against``); write ``dedup`` sets.
+
+    Holds the lock of every source it writes (``against`` sources: a shared lock, they are only read);
+    refuses sources with failed or missing inputs unless ``allow_incomplete``."""
     corpus = Path(corpus)
     known = set(list_sources(corpus))
     for s in [*sources, *against]:
@@ -329,6 +339,21 @@ def dedup_sources(
                 f"source {s!r} not found in corpus {corpus} (have: {', '.join(sorted(known)) or 'none'})"
             )
     against = [s for s in against if s not in sources]
+    for s in [*sources, *against]:
+        require_complete(corpus, s, stage="dedup", allow_incomplete=allow_incomplete)
+    stores = [SourceStore(corpus, s) for s in sources]
+    with source_locks(stores, "corpuskit dedup", wait=wait, shared=[SourceStore(corpus, s) for s in against]):
+        return _dedup_locked(corpus, sources, cfg, against, progress, overlap_path)
+
+
+def _dedup_locked(
+    corpus: Path,
+    sources: Sequence[str],
+    cfg: DedupConfig,
+    against: Sequence[str],
+    progress: Progress,
+    overlap_path: Path | None,
+) -> DedupResult:
     seconds: dict[str, float] = {}
     per_source: dict[str, dict[str, int]] = {}
 
@@ -351,7 +376,7 @@ def dedup_sources(
         want = frame[rows].select("id", "source", "file").with_row_index("d")
         texts = []
         for (src, fname), grp in want.group_by(["source", "file"], maintain_order=True):
-            doc = corpus / src / "documents" / fname
+            doc = SourceStore(corpus, src).documents_dir / fname
             t = pl.read_parquet(doc, columns=["id", "text"]).join(grp.select("id", "d"), on="id")
             texts.append(t)
         allt = pl.concat(texts).sort("d")
@@ -373,8 +398,10 @@ def dedup_sources(
     targets = decided.filter(pl.col("source").is_in(list(sources)))
     groups = targets.group_by(["source", "file"], maintain_order=True)
     n_files = targets.select(pl.struct("source", "file").n_unique()).item()
+    records = {s: {d.name: d for d in doc_records(corpus, s)} for s in sources}
+    params = settings_hash({"dedup": cfg.model_dump(mode="json"), "sources": sorted([*sources, *against])})
     for i, ((src, fname), grp) in enumerate(groups, 1):
-        write_attributes(corpus, src, DEDUP_SET, Path(fname), grp.select(out_cols))
+        write_attributes(SourceStore(corpus, src), DEDUP, records[src][fname], grp.select(out_cols), params)
         progress("write", i, n_files)
     counts = (
         decided.group_by("source")
@@ -399,7 +426,7 @@ def dedup_sources(
         )
     )
     if overlap_path is None:
-        overlap_path = corpus / "_dedup" / "overlap.json"
+        overlap_path = overlap_file(corpus)
     save_overlap(overlap_path, overlap)
     clusters = decided.filter(pl.col("dup_cluster_size") > 1)["dup_cluster"].n_unique()
     b = cfg.banding()

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from corpuskit.documents import atomic_write_bytes, list_sources, package_versions, scan_documents
+from corpuskit.documents import package_versions
 from corpuskit.mix.config import DecontamSettings, MixtureConfig, StudyConfig
 from corpuskit.mix.decontam import Decontaminator
 from corpuskit.mix.heldout import HeldoutSettings, HeldoutSplit, split_heldout, write_heldout
@@ -45,6 +45,8 @@ from corpuskit.mix.sampler import (
 )
 from corpuskit.mix.shards import ShardWriter, dtype_for_vocab, write_manifest
 from corpuskit.mix.tokenizer import ByteTokenizer, HFTokenizer, load_tokenizer
+from corpuskit.store import list_sources, scan_documents
+from corpuskit.store.atomic import atomic_write_bytes
 
 BATCH_BYTES = 4_000_000  # text per tokenize/decontaminate batch: bounds memory, keeps all cores busy
 BATCH_DOCS = 2048

@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 
 from corpuskit.config import ConfigError
-from corpuskit.documents import list_sources
 from corpuskit.mix.config import DecontamSettings, MixtureConfig, StudyConfig, load_study_config
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import (
@@ -20,6 +19,7 @@ from corpuskit.mix.sampler import (
     parse_tokens,
     parse_weights,
 )
+from corpuskit.store import list_sources
 
 
 def _fail(msg: str) -> typer.Exit:
@@ -95,10 +95,11 @@ def register(app: typer.Typer) -> None:
         heldout_bytes: int = typer.Option(1_000_000, "--heldout-bytes", help="held-out text left out"),
     ) -> None:
         """Train a byte-level BPE on a sample balanced across sources (held-out sets excluded)."""
-        from corpuskit.documents import atomic_write_json, package_versions
+        from corpuskit.documents import package_versions
         from corpuskit.mix.build import balanced_sample, load_pools
         from corpuskit.mix.tokenizer import train_bpe
         from corpuskit.progress import console, summary_table
+        from corpuskit.store.atomic import atomic_write_json
 
         try:
             names = [s.strip() for s in sources.split(",")] if sources else list_sources(corpus)

@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from corpuskit.documents import atomic_write_bytes
 from corpuskit.mix.sampler import seeded_order
+from corpuskit.store.atomic import atomic_write_bytes
 
 
 class HeldoutSettings(BaseModel):

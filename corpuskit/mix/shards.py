@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from corpuskit.documents import atomic_write_json
+from corpuskit.store.atomic import atomic_write_json
 
 SHARD_TOKENS = 100_000_000  # ~200 MB per uint16 shard
 

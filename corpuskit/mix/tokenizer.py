@@ -115,7 +115,7 @@ def train_bpe(
     from tokenizers import Tokenizer as _Tok
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
-    from corpuskit.documents import atomic_write_bytes
+    from corpuskit.store.atomic import atomic_write_bytes
 
     if vocab_size < 257 + 1:
         raise ValueError(f"vocab_size must be >= 258 (256 bytes, end-of-text, merges), got {vocab_size}")
