@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpuskit.store.atomic import atomic_write_json, file_digest, read_json
@@ -54,7 +55,7 @@ class FileRecord:
             if path.stat().st_size != self.bytes:
                 return False
             return not rows or pq.read_metadata(path).num_rows == self.rows
-        except (OSError, ValueError, pq.lib.ArrowException):
+        except (OSError, ValueError, pa.ArrowException):
             return False
 
 
