@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -262,6 +263,10 @@ _register_areas()
 
 
 def main() -> None:
+    import signal
+
+    # SIGTERM (Slurm, timeout, kill) unwinds like Ctrl-C: scratch folders and temp files are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     app()
 
 

@@ -261,6 +261,7 @@ class StackExchangeConnector(Connector):
 
         super().check_environment()
         check_py7zr()
+
     Options = StackExchangeOptions
     accepts_directories = True
     default_patterns = ("*.7z", "*Posts.xml", "*Posts.xml.gz", "*Posts.xml.zst")

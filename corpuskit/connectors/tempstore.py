@@ -10,19 +10,26 @@ Journaling and fsync are off: the file is scratch and is deleted when the connec
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+PREFIX = "corpuskit-scratch-"
+
 CACHE_KIB = 16 * 1024  # SQLite page cache per store: with one XML/JSON chunk, the memory bound
 
 
 @contextmanager
 def scratch_db(temp_dir: Path | str | None = None) -> Iterator[sqlite3.Connection]:
-    """A throwaway SQLite database in its own temporary folder, removed on exit."""
-    with tempfile.TemporaryDirectory(prefix="corpuskit-", dir=temp_dir) as tmp:
+    """A throwaway SQLite database in its own temporary folder, removed on exit. The folder is named with
+    the owner's pid, so one left by a killed process is removed by the next scratch user."""
+    remove_orphans(temp_dir)
+    with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-", dir=temp_dir) as tmp:
         con = sqlite3.connect(Path(tmp) / "scratch.sqlite", isolation_level=None)
         try:
             con.execute("PRAGMA journal_mode=OFF")
@@ -33,3 +40,22 @@ def scratch_db(temp_dir: Path | str | None = None) -> Iterator[sqlite3.Connectio
             yield con
         finally:
             con.close()
+
+
+def remove_orphans(temp_dir: Path | str | None = None) -> int:
+    """Remove scratch folders whose owning process no longer exists; returns how many."""
+    root = Path(temp_dir or tempfile.gettempdir())
+    n = 0
+    for p in root.glob(f"{PREFIX}*"):
+        pid = p.name[len(PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+            n += 1
+    return n
+
+
+def _alive(pid: int) -> bool:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, 0)
+        return True
+    return False

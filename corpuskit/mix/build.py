@@ -72,8 +72,12 @@ class Pool:
 
 def load_pools(corpus: Path, settings: HeldoutSettings, sources: list[str] | None = None) -> dict[str, Pool]:
     """Read kept documents of every source and split off the held-out sets (nothing written yet)."""
+    from corpuskit.store import SourceStore, require_complete
+
     pools = {}
     for source in sources if sources is not None else list_sources(corpus):
+        # a mixture is only as trustworthy as its inputs: no failed inputs, no decisions older than the text
+        require_complete(corpus, source, stage="mix", sets=SourceStore(Path(corpus), source).attribute_sets())
         docs = (
             scan_documents(corpus, source, kept_only=True)
             .select("id", "text")
