@@ -47,6 +47,7 @@ from corpuskit.mix.shards import ShardWriter, dtype_for_vocab, write_manifest
 from corpuskit.mix.tokenizer import ByteTokenizer, HFTokenizer, load_tokenizer
 from corpuskit.store import list_sources, scan_documents
 from corpuskit.store.atomic import atomic_write_bytes
+from corpuskit.store.outputs import check_output_dir
 
 BATCH_BYTES = 4_000_000  # text per tokenize/decontaminate batch: bounds memory, keeps all cores busy
 BATCH_DOCS = 2048
@@ -383,6 +384,22 @@ class StudyContext:
     decontaminator: Decontaminator | None = None
 
 
+def is_mixture_dir(path: Path) -> bool:
+    """A folder ``corpuskit mix`` wrote: its manifest describes token shards."""
+    from corpuskit.store import read_json
+
+    m = read_json(path / "manifest.json")
+    return isinstance(m, dict) and isinstance(m.get("format"), dict) and "dtype" in m["format"]
+
+
+def is_study_dir(path: Path) -> bool:
+    """A folder of mixtures (``mix --config``): only mixture folders, the shared held-out sets, staging."""
+    return all(
+        p.name == "heldout" or p.name.startswith(".") or (p.is_dir() and is_mixture_dir(p))
+        for p in path.iterdir()
+    )
+
+
 def _replace_dir(staging: Path, final: Path) -> None:
     old = final.parent / f".{final.name}.old"
     if old.exists():
@@ -413,6 +430,13 @@ def build_in_study(
     weights, warnings = normalise_weights(mix.weights, sorted(ctx.pools))
     targets = split_budget(weights, mix.tokens)
     out = Path(out)
+    check_output_dir(
+        out,
+        option="--out",
+        written_by_us=is_mixture_dir,
+        what="a mixture",
+        protect=[("the corpus", ctx.corpus)],
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.tmp-build"
     if staging.exists():
@@ -632,6 +656,13 @@ def run_study(
 
     shared_block = None
     if single_out is None:
+        check_output_dir(
+            cfg.out,
+            option="out:",
+            written_by_us=is_study_dir,
+            what="a mixture study",
+            protect=[("the corpus", ctx.corpus)],
+        )
         heldout_dir = cfg.out / "heldout"
         shared_block = rel_heldout_block(write_heldout_sets(ctx.pools, heldout_dir, "heldout/"), "../")
     manifests = []

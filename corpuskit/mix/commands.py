@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from pathlib import Path
@@ -62,11 +63,26 @@ def register(app: typer.Typer) -> None:
                 raise MixError("give --weights and --tokens (or --config mixes.yaml)")
             if out is None and not dry_run:
                 raise MixError("give --out DIR for the mixture folder")
+            if not math.isfinite(max_epochs) or max_epochs <= 0:
+                raise MixError(f"--max-epochs must be a finite number > 0 (got {max_epochs})")
+            if heldout_bytes < 0:
+                raise MixError(f"--heldout-bytes must be >= 0 (got {heldout_bytes})")
+            if out is not None:
+                from corpuskit.mix.build import is_mixture_dir
+                from corpuskit.store.outputs import check_output_dir
+
+                out = check_output_dir(
+                    out,
+                    option="--out",
+                    written_by_us=is_mixture_dir,
+                    what="a mixture",
+                    protect=[("the corpus", corpus)],
+                )
             budget = parse_tokens(tokens)
             wts = parse_weights(weights)
             normalise_weights(wts, list_sources(corpus))  # unknown / negative -> clear error before work
             tok = tokenizer if tokenizer == "bytes" else str(Path(tokenizer).resolve())
-            name = re.sub(r"[^A-Za-z0-9_.-]", "_", out.name) if out is not None else "mixture"
+            name = (re.sub(r"[^A-Za-z0-9_.-]", "_", out.name) or "mixture") if out is not None else "mixture"
             cfg = StudyConfig(
                 corpus=corpus.resolve(),
                 out=(out or Path(name)).resolve().parent,

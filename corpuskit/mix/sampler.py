@@ -35,11 +35,13 @@ def parse_tokens(value: str | int) -> int:
         if not m:
             raise MixError(f"token budget {value!r} is not a number like 1000000, 50M, 1.5B or 2e6")
         n = float(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).upper()]
+        if not math.isfinite(n) or n >= 2**63:
+            raise MixError(f"token budget {value!r} is too large (at most {2**63 - 1:,} tokens)")
         if n != int(n):
             raise MixError(f"token budget {value!r} is not a whole number of tokens")
         n = int(n)
-    if n <= 0:
-        raise MixError(f"token budget must be positive (got {value!r})")
+    if n <= 0 or n >= 2**63:
+        raise MixError(f"token budget must be positive and below 2**63 (got {value!r})")
     return n
 
 
