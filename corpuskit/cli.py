@@ -60,7 +60,7 @@ COMMAND_MODULES = [
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # never wrapped
     return typer.Exit(code)
 
 

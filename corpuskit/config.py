@@ -106,12 +106,71 @@ def validate(model: type[M], data: Any, where: Path | str, prefix: tuple[Any, ..
         raise ConfigError(format_validation_error(where, e, prefix=prefix)) from None
 
 
+MAX_CONFIG_BYTES = 1024**2  # a config is a page of YAML; anything bigger is a mistake (or an attack)
+MAX_CONFIG_NODES = 100_000  # nodes after expanding aliases: refuses "billion laughs" before it runs
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> Any:
+    loader.flatten_mapping(node)
+    first: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, list | dict):
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a scalar", key_node.start_mark)
+        if key in first:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {first[key]})", key_node.start_mark
+            )
+        first[key] = line
+    yield from yaml.SafeLoader.construct_yaml_map(loader, node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes the document would have with every alias expanded (memoised: linear in the composed graph)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = 1  # cycles (recursive aliases) count once
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(v, memo) for v in node.value)
+    else:
+        size = 1
+    memo[id(node)] = size
+    return size
+
+
 def load_yaml(path: Path | str) -> Any:
+    """Parse a config file: UTF-8, at most 1 MiB, no duplicate keys, no alias expansion bombs."""
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: config file not found; check the path (cwd is {Path.cwd()})")
+    if not p.is_file():
+        raise ConfigError(f"{p}: is a folder, not a config file; give the path of a .yaml file")
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{p}: {p.stat().st_size:,} bytes is too large for a config (limit 1 MiB)")
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
+        loader = _StrictLoader(p.read_text(encoding="utf-8"))
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if _expanded_size(node, {}) > MAX_CONFIG_NODES:
+                raise ConfigError(
+                    f"{p}: expands to more than {MAX_CONFIG_NODES:,} values through YAML aliases; "
+                    "write the values out instead of nesting aliases"
+                )
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,19 @@ def to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(fixed, schema=SCHEMA)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(s: str) -> tuple[str, bool]:
+    """``s`` as valid UTF-8 text: lone surrogates (from JSON ``"\\ud800"`` escapes, say) become U+FFFD.
+    Returns the text and whether anything was replaced."""
+    try:
+        s.encode("utf-8")
+        return s, False
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", s), True
 
 
 def dumps_metadata(meta: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from corpuskit.config import SourceConfig
 from corpuskit.connectors.base import Record, Skip, get_connector_class
-from corpuskit.documents import document_id, package_versions, shard_key
+from corpuskit.documents import document_id, dumps_metadata, package_versions, shard_key, valid_text
 from corpuskit.store import SourceStore, atomic_write_json, remove_temp_files, source_lock
 from corpuskit.store.commits import (
     FORMAT,
@@ -159,15 +159,20 @@ def ingest_shard(cfg: SourceConfig, uri: str) -> ShardResult:
             skip("duplicate_locator", item.locator, "the same record locator appeared twice")
             continue
         seen.add(doc_id)
+        text, fixed = valid_text(item.text)
+        meta, fixed_meta = valid_text(dumps_metadata(item.metadata))
+        url, fixed_url = valid_text(item.url) if item.url is not None else (None, False)
+        if fixed or fixed_meta or fixed_url:  # kept, repaired: Parquet (and every reader) needs UTF-8
+            skip("repaired_invalid_unicode", item.locator, "lone surrogates replaced by U+FFFD")
         writer.add(
             {
                 "id": doc_id,
                 "source": cfg.name,
-                "text": item.text,
-                "url": item.url,
+                "text": text,
+                "url": url,
                 "locator": locator,
                 "created": item.created,
-                "metadata": item.metadata,
+                "metadata": meta,
             }
         )
         pending += 1

@@ -119,7 +119,7 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
             continue
         try:
             return data.decode(cs), i > 0 and charset is not None
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeDecodeError, ValueError):  # ValueError: a NUL in the charset name
             continue
     return data.decode("latin-1"), True
 

@@ -144,9 +144,13 @@ def iter_objects(files: list[Path], label: bool) -> Iterator[tuple[str, Any] | S
                     if not line.strip():
                         continue
                     try:
-                        yield f"{where}line={n}", json.loads(line)
+                        obj = json.loads(line)
+                        # "\ud800"-style escapes decode to lone surrogates, which SQLite and Parquet refuse
+                        yield f"{where}line={n}", _repaired(obj) if b"\\u" in line else obj
                     except UnicodeDecodeError as e:
                         yield Skip("non_utf8", f"{where}line={n}", f"line is not UTF-8: {e}")
+                    except RecursionError:
+                        yield Skip("too_deep", f"{where}line={n}", "JSON nested too deeply to parse")
                     except ValueError as e:
                         yield Skip("bad_json_line", f"{where}line={n}", f"invalid JSON: {e}")
         except STREAM_ERRORS as e:
@@ -414,3 +418,16 @@ def render_tree(
             child_depth = depth + 1
         stack.extend((r[0], child_depth) for r in reversed(children.get(cid, [])))
     return "\n".join(lines), ids
+
+
+def _repaired(obj: Any) -> Any:
+    """``obj`` with lone surrogates in its strings replaced by U+FFFD (see :func:`valid_text`)."""
+    from corpuskit.documents import valid_text
+
+    if isinstance(obj, str):
+        return valid_text(obj)[0]
+    if isinstance(obj, dict):
+        return {_repaired(k): _repaired(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_repaired(v) for v in obj]
+    return obj

@@ -48,8 +48,13 @@ def open_bytes(path: Path) -> BinaryIO:
     if kind == "xz":
         return lzma.open(path, "rb")  # type: ignore[return-value]
     if kind == "zstd":
-        return io.BufferedReader(_ZstdRaw(path), buffer_size=1 << 20)  # closed by the caller
+        return open_zstd(path)
     return open(path, "rb")  # closed by the caller
+
+
+def open_zstd(path: Path) -> BinaryIO:
+    """A zstd file's content, with bounded memory; raises ``ZstdError`` at the end of a truncated file."""
+    return io.BufferedReader(_ZstdRaw(path), buffer_size=1 << 20)  # type: ignore[return-value]
 
 
 class _ZstdRaw(io.RawIOBase):

@@ -9,9 +9,7 @@ does not grow with the file. Locators are ``line=<n>`` (1-based) and ``row=<n>``
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import IO, Any, Literal
 from pydantic import Field
 
 from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.streams import STREAM_ERRORS, open_zstd
 
 _MISSING = object()
 
@@ -120,14 +119,13 @@ def open_maybe_compressed(path: Path) -> IO[bytes]:
     fh.seek(0)
     if magic[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
-    if magic == b"\x28\xb5\x2f\xfd":
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))  # type: ignore[arg-type]
+    if magic == b"\x28\xb5\x2f\xfd":  # the reader that notices a truncated frame (streams.py)
+        fh.close()
+        return open_zstd(path)
     return fh
 
 
-_STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+_STREAM_ERRORS = STREAM_ERRORS
 
 
 @register
@@ -149,6 +147,9 @@ class JsonlConnector(Connector):
                         continue
                     try:
                         obj = json.loads(line)
+                    except RecursionError:
+                        yield Skip("too_deep", f"line={n}", "JSON nested too deeply to parse")
+                        continue
                     except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
                         yield Skip("invalid_json", f"line={n}", f"{type(e).__name__}: {e}"[:300])
                         continue

@@ -1,0 +1,133 @@
+"""One bad record costs only itself: hostile records are skipped (or repaired) and counted, and the good
+records of the same file are kept; hostile configs are one message with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import zstandard
+from typer.testing import CliRunner
+
+from corpuskit.cli import app
+from corpuskit.config import load_source_config
+from corpuskit.connectors.base import Record, Skip, get_connector_class
+from corpuskit.ingest import ingest
+from corpuskit.store import scan_documents
+
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+def read(kind: str, path: Path, **options) -> tuple[list[Record], Counter]:
+    cls = get_connector_class(kind)
+    items = list(cls(cls.Options(**options)).read(path, str(path)))
+    return [i for i in items if isinstance(i, Record)], Counter(
+        i.reason for i in items if isinstance(i, Skip)
+    )
+
+
+def lines(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def good(i: int) -> str:
+    return json.dumps(
+        {
+            "text": f"good record {i}",
+            "id": f"t3_{i}",
+            "title": f"title {i}",
+            "selftext": "x" * 30,
+            "author": "someone",
+            "score": 5,
+            "created_utc": 1_600_000_000 + i,
+            "subreddit": "s",
+        }
+    )
+
+
+def test_deeply_nested_json_line_is_one_skip_in_jsonl(tmp_path):
+    rows = [good(i) for i in range(10)]
+    rows[4] = DEEP
+    records, reasons = read("jsonl", lines(tmp_path / "a.jsonl", rows))
+    assert len(records) == 9 and reasons == Counter({"too_deep": 1})
+
+
+def test_deeply_nested_json_line_is_one_skip_in_reddit(tmp_path):
+    rows = [good(i) for i in range(10)]
+    rows[4] = DEEP
+    records, reasons = read("reddit", lines(tmp_path / "RS_a.jsonl", rows))
+    assert len(records) == 9 and reasons["too_deep"] == 1
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "reddit"])
+def test_lone_surrogate_is_repaired_and_the_source_ingests(tmp_path, kind):
+    rows = [good(i) for i in range(10)]
+    rows[3] = rows[3].replace("good record 3", "bad \\ud800 record").replace("title 3", "bad \\udfff title")
+    lines(tmp_path / "RS_in.jsonl", rows)
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(f"name: s\nkind: {kind}\ninputs: ['RS_in.jsonl']\noutput: corpus\n")
+    summary = ingest(load_source_config(cfg), workers=1)
+    assert not summary.failed and summary.documents == 10
+    if kind == "jsonl":  # reddit repairs while parsing (its thread store needs valid text too)
+        assert summary.errors["repaired_invalid_unicode"] == 1
+    texts = scan_documents(tmp_path / "corpus", "s").collect()["text"].to_list()
+    assert any("\ufffd" in t for t in texts)
+
+
+def test_truncated_zstd_keeps_what_came_before_and_says_so(tmp_path):
+    rows = [json.dumps({"text": f"record {i} " + "lorem ipsum " * 20}) for i in range(5000)]
+    data = zstandard.ZstdCompressor().compress(("\n".join(rows) + "\n").encode())
+    (tmp_path / "cut.jsonl.zst").write_bytes(data[: len(data) * 7 // 10])
+    records, reasons = read("jsonl", tmp_path / "cut.jsonl.zst")
+    assert 0 < len(records) < 5000
+    assert sum(reasons.values()) >= 1 and set(reasons) <= {"read_error", "truncated_file", "invalid_json"}
+    assert "read_error" in reasons or "truncated_file" in reasons  # the truncation itself is reported
+
+
+def test_nul_in_an_mbox_charset_costs_one_message_at_most(tmp_path):
+    msgs = []
+    for i in range(10):
+        cs = "utf\x00-8" if i == 5 else "utf-8"
+        msgs.append(
+            f"From sender{i}@example.org Mon Jan  1 00:00:00 2024\nFrom: a{i}@example.org\n"
+            f"Subject: message {i}\nMessage-ID: <m{i}@example.org>\n"
+            f'Content-Type: text/plain; charset="{cs}"\n\n'
+            f"Body of message number {i}, long enough to be a real message body.\n\n"
+        )
+    (tmp_path / "list.mbox").write_text("".join(msgs))
+    records, _ = read("mbox", tmp_path / "list.mbox")
+    assert sum(r.text.count("Body of message number") for r in records) >= 9
+
+
+def _cfg(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_duplicate_yaml_keys_are_refused_with_their_line(tmp_path):
+    p = _cfg(tmp_path, "name: a\nkind: jsonl\ninputs: [x.jsonl]\nkind: warc\n")
+    res = CliRunner().invoke(app, ["ingest", str(p)])
+    assert res.exit_code == 2
+    assert "duplicate key 'kind'" in res.output and "line 4" in res.output
+
+
+def test_yaml_alias_bomb_is_refused_before_anything_runs(tmp_path):
+    bomb = ["a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']"]
+    for k in "bcdefghi":
+        prev = chr(ord(k) - 1)
+        bomb.append(f"{k}: &{k} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+    p = _cfg(tmp_path, "\n".join(bomb) + "\nname: x\n")
+    t0 = time.perf_counter()
+    res = CliRunner().invoke(app, ["ingest", str(p)])
+    assert res.exit_code == 2 and "aliases" in res.output
+    assert time.perf_counter() - t0 < 5
+
+
+def test_a_config_path_that_is_a_folder_is_a_message(tmp_path):
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path)])
+    assert res.exit_code == 2 and "is a folder" in res.output
