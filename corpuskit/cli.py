@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from corpuskit.config import ConfigError
+from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
 from corpuskit.progress import console, make_progress, summary_table
 from corpuskit.store.lock import SourceBusy

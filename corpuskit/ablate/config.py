@@ -25,7 +25,7 @@ from pydantic import Field, model_validator
 
 from corpuskit.ablate.model import PRESETS, GPTConfig, preset
 from corpuskit.ablate.train import TrainConfig
-from corpuskit.config import ConfigError, Strict, load_yaml, validate
+from corpuskit.configs import ConfigError, Strict, load_yaml, validate
 
 NAME = r"^[A-Za-z0-9_.-]+$"
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from corpuskit.config import ConfigError
+from corpuskit.configs import ConfigError
 
 
 def _fail(msg: str, code: int = 2) -> typer.Exit:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from corpuskit.config import ConfigError, SourceConfig, validate
+from corpuskit.configs import ConfigError, Strict, validate
 from corpuskit.curate.rules import (
     RULE_BUILDERS,
     C4Rule,
@@ -34,6 +34,9 @@ from corpuskit.curate.rules import (
 )
 from corpuskit.curate.signals import SignalParams
 
+if TYPE_CHECKING:
+    from corpuskit.config import SourceConfig
+
 FilterName = Literal["gopher_repetition", "gopher_quality", "c4", "fineweb"]
 DEFAULT_FILTERS: list[FilterName] = [
     "gopher_repetition",
@@ -41,10 +44,6 @@ DEFAULT_FILTERS: list[FilterName] = [
     "c4",
     "fineweb",
 ]  # FineWeb's order
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class LangIdConfig(LangIdRule):
@@ -118,6 +117,11 @@ class CurateConfig(Strict):
 
 
 def curate_config(cfg: SourceConfig) -> CurateConfig:
+    """The source's curation settings: resolved once by the loader, or now for a config built in code."""
+    return cfg._curate if cfg._curate is not None else resolve_curate_config(cfg)
+
+
+def resolve_curate_config(cfg: SourceConfig) -> CurateConfig:
     """Validate ``cfg.curate`` (an absent section means all defaults); relative model paths are resolved
     against the config file's folder. Raises :class:`ConfigError` with located messages."""
     where = cfg.config_path or Path(f"<source {cfg.name}>")

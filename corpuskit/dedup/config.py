@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from corpuskit.config import ConfigError, validate
+from corpuskit.configs import ConfigError, validate
 from corpuskit.dedup.clusters import Verify
 from corpuskit.dedup.lsh import PRESETS, Banding, optimal_param, recall_param
 from corpuskit.dedup.minhash import SIGNATURE_VERSION, HashMode, MinHasher

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from corpuskit.config import ConfigError
+from corpuskit.configs import ConfigError
 from corpuskit.dedup.clusters import (
     candidate_pairs,
     components,

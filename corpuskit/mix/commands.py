@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from corpuskit.config import ConfigError
+from corpuskit.configs import ConfigError
 from corpuskit.mix.config import DecontamSettings, MixtureConfig, StudyConfig, load_study_config
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import (

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from corpuskit.config import ConfigError, load_yaml, validate
+from corpuskit.configs import ConfigError, load_yaml, validate
 from corpuskit.mix.decontam import DEFAULT_NGRAM
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, parse_tokens

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from corpuskit.config import ConfigError
+from corpuskit.configs import ConfigError
 
 
 class UnsafeOutput(ConfigError):

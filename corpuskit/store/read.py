@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from corpuskit.config import ConfigError
+from corpuskit.configs import ConfigError
 from corpuskit.documents import empty_frame
 from corpuskit.store.atomic import read_json
 from corpuskit.store.commits import FileRecord, Part, attribute_current, failures, list_parts
