@@ -29,6 +29,7 @@ class Server:
         self.retry_after: str | None = None
         self.drop_after: int | None = None  # first full response stops after this many body bytes
         self.ignore_range = False
+        self.ignore_if_range = False  # answer a Range with 206 even when If-Range no longer matches
         self.stall_s = 0.0  # sleep before answering (timeouts)
         self.no_length = False  # stream without Content-Length (size checked while streaming)
         self.etag = '"v1"'
@@ -60,7 +61,11 @@ class Server:
                 start = 0
                 m = re.match(r"bytes=(\d+)-$", self.headers.get("Range", ""))
                 if_range = self.headers.get("If-Range")
-                if m and not outer.ignore_range and (if_range is None or if_range == outer.etag):
+                if (
+                    m
+                    and not outer.ignore_range
+                    and (if_range is None or if_range == outer.etag or outer.ignore_if_range)
+                ):
                     start = int(m.group(1))
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
@@ -151,6 +156,20 @@ def test_changed_file_restarts_instead_of_splicing(server: Server, shared_data: 
     got = fetch(url, cfg(tmp_path), sleep=bump_etag)
     assert sha(got) == sha(shared_data / SAMPLE)
     assert orig_handler_requests[1]["If-Range"] == '"v1"'  # asked for a resume, got a full 200 back
+
+
+def test_server_ignoring_if_range_is_not_spliced(server: Server, shared_data: Path, tmp_path: Path) -> None:
+    """A server that answers a resume of a changed file with 206 anyway: the new ETag on the 206 gives it
+    away, and the download restarts from byte 0 instead of appending new bytes to old ones."""
+    server.drop_after = 30_000
+    server.ignore_if_range = True
+
+    def change(s: float) -> None:
+        server.etag = '"v2"'
+
+    got = fetch(server.url(SAMPLE), cfg(tmp_path), sleep=change)
+    assert sha(got) == sha(shared_data / SAMPLE)
+    assert [r.get("Range") for r in server.requests] == [None, "bytes=30000-", None]
 
 
 def test_server_ignoring_range_restarts_from_zero(server: Server, shared_data: Path, tmp_path: Path) -> None:

@@ -171,6 +171,9 @@ def _attempt(url: str, part: Path, meta_path: Path, have: int, cfg: FetchConfig)
     """One request; appends to ``part``. True when the file is complete."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     validator = _load_validator(meta_path) if have else None
+    if have and not validator:  # nothing proves the server's file is still the one we have half of
+        part.unlink(missing_ok=True)
+        have = 0
     if have:
         headers["Range"] = f"bytes={have}-"
         if validator:
@@ -199,6 +202,12 @@ def _attempt(url: str, part: Path, meta_path: Path, have: int, cfg: FetchConfig)
         status = resp.status
         length = resp.headers.get("Content-Length")
         if status == 206:
+            if _validator_of(resp.headers) != validator:  # a server that ignores If-Range: never splice
+                part.unlink(missing_ok=True)
+                meta_path.unlink(missing_ok=True)
+                raise _Retryable(
+                    "the file changed since the partial download (ETag/Last-Modified); restarting"
+                )
             start, total = _parse_content_range(resp.headers.get("Content-Range"))
             if start != have:
                 part.unlink(missing_ok=True)
@@ -267,10 +276,14 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+def _validator_of(headers: http.client.HTTPMessage) -> str | None:
+    etag = headers.get("ETag")
+    return etag if etag and not etag.startswith("W/") else headers.get("Last-Modified")
+
+
 def _save_validator(meta_path: Path, headers: http.client.HTTPMessage) -> None:
     """Remember the ETag (strong) or Last-Modified so a resume only appends bytes of the same file."""
-    etag = headers.get("ETag")
-    value = etag if etag and not etag.startswith("W/") else headers.get("Last-Modified")
+    value = _validator_of(headers)
     if value:
         meta_path.write_text(json.dumps({"validator": value}))
     else:
