@@ -193,71 +193,114 @@ def test_threshold_change_redoes_no_ingest_and_no_signals(tmp_path):
     print(f"curate: signals + rules {first:.2f} s, rules only {again:.2f} s")
 
 
-def _slow_source(tmp_path: Path, files: int = 30, lines: int = 4000) -> Path:
-    for f in range(files):
-        jsonl(tmp_path / f"data/in-{f:03d}.jsonl", lines)
-    return config(tmp_path)
-
-
 def test_a_second_writer_is_refused_with_exit_3_and_the_first_finishes_intact(tmp_path):
-    cfg = _slow_source(tmp_path, files=60)
-    first = subprocess.Popen(
-        [*CLI, "ingest", str(cfg), "--workers", "1"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
+    """The first ingest is held mid-run deterministically: its last input is a URL whose server waits for
+    the test to let it answer, so the lock is certainly held while the others try."""
+    for f in range(5):
+        jsonl(tmp_path / f"data/in-{f}.jsonl", 1000)
+    jsonl(tmp_path / "served/slow.jsonl", 1000)
+    gate = threading.Event()
+
+    class Held(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            gate.wait(120)
+            super().do_GET()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Held, directory=str(tmp_path / "served")))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    cfg = tmp_path / "src.yaml"
+    cfg.write_text(
+        "name: src\nkind: jsonl\noutput: corpus\nfetch: {timeout_s: 120, retries: 0}\n"
+        f"inputs: ['data/*.jsonl', 'http://127.0.0.1:{httpd.server_address[1]}/slow.jsonl']\n"
     )
-    lock = tmp_path / "corpus/src/_lock"
-    deadline = time.time() + 60
-    while time.time() < deadline and not (lock.exists() and lock.read_text().strip()):
-        time.sleep(0.02)
-    env = {**os.environ, "COLUMNS": "300"}
-    second, curate = (
-        subprocess.Popen(
-            [*CLI, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    try:
+        first = subprocess.Popen(
+            [*CLI, "ingest", str(cfg), "--workers", "1"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
-        for args in (["ingest", str(cfg)], ["curate", str(cfg), "--allow-incomplete"])
-    )
-    _, err = second.communicate(timeout=120)
-    assert second.returncode == 3, err
-    assert f"pid {first.pid}" in err and "corpuskit ingest" in err
-    _, err = curate.communicate(timeout=120)
-    assert curate.returncode == 3, err
-    assert first.poll() is None, "the first ingest should still be running here (make its input bigger)"
-    assert first.wait(timeout=300) == 0, first.stderr.read().decode()
-    assert scan_documents(tmp_path / "corpus", "src").collect().height == 60 * 4000
-    assert len(list_parts(tmp_path / "corpus", "src")) == 60
+        commits = tmp_path / "corpus/src/_commits/documents"
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(commits.glob("part-*.json"))) < 5:
+            time.sleep(0.05)
+        env = {**os.environ, "COLUMNS": "300"}
+        for args in (["ingest", str(cfg)], ["curate", str(cfg), "--allow-incomplete"]):
+            other = subprocess.run([*CLI, *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+            assert other.returncode == 3, other.stderr
+            assert f"pid {first.pid}" in other.stderr and "corpuskit ingest" in other.stderr
+        assert first.poll() is None
+        gate.set()
+        assert first.wait(timeout=300) == 0, first.stderr.read().decode()
+    finally:
+        gate.set()
+        httpd.shutdown()
+    assert scan_documents(tmp_path / "corpus", "src").collect().height == 6 * 1000
+    assert len(list_parts(tmp_path / "corpus", "src")) == 6
 
 
 def test_killing_only_the_main_process_leaves_no_worker(tmp_path):
-    cfg = _slow_source(tmp_path, files=40)
-    proc = subprocess.Popen(
-        [*CLI, "ingest", str(cfg), "--workers", "2"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    commits = tmp_path / "corpus/src/_commits/documents"
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(commits.glob("part-*.json"))) < 2:
-        time.sleep(0.05)
-    children = _children(proc.pid)
-    assert children, "the pool should have started workers"
-    os.kill(proc.pid, signal.SIGKILL)  # only the main process
-    proc.wait(timeout=30)
-    deadline = time.time() + 5
-    while time.time() < deadline and any(_alive(c) for c in children):
-        time.sleep(0.1)
-    alive = [c for c in children if _alive(c)]
-    for c in alive:
-        os.kill(c, signal.SIGKILL)
-    assert not alive, f"workers {alive} outlived their parent by 5 s"
-    # the next run cleans up and completes
-    assert subprocess.run([*CLI, "ingest", str(cfg), "--workers", "2"], cwd=tmp_path).returncode == 0
-    assert scan_documents(tmp_path / "corpus", "src").collect().height == 40 * 4000
+    """Both workers are held inside a download (the server waits), so the kill certainly lands mid-run."""
+    for f in range(4):
+        jsonl(tmp_path / f"served/in-{f}.jsonl", 2000)
+    gate = threading.Event()
+
+    class Held(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            gate.wait(120)
+            super().do_GET()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Held, directory=str(tmp_path / "served")))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    cfg = tmp_path / "src.yaml"
+    urls = ", ".join(f"'{base}/in-{f}.jsonl'" for f in range(4))
+    cfg.write_text(f"name: src\nkind: jsonl\noutput: corpus\nfetch: {{timeout_s: 120}}\ninputs: [{urls}]\n")
+    try:
+        proc = subprocess.Popen(
+            [*CLI, "ingest", str(cfg), "--workers", "2"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.time() + 120
+        children: list[int] = []
+        while time.time() < deadline and len(children) < 2:
+            time.sleep(0.1)
+            children = [c for c in _children(proc.pid) if "spawn_main" in _cmdline(c)]
+        assert len(children) == 2, "the pool should have started its two workers"
+        os.kill(proc.pid, signal.SIGKILL)  # only the main process
+        proc.wait(timeout=30)
+        deadline = time.time() + 5
+        while time.time() < deadline and any(_alive(c) for c in children):
+            time.sleep(0.1)
+        alive = [c for c in children if _alive(c)]
+        for c in alive:
+            os.kill(c, signal.SIGKILL)
+        assert not alive, f"workers {alive} outlived their parent by 5 s"
+        gate.set()
+        # the next run cleans up and completes
+        assert subprocess.run([*CLI, "ingest", str(cfg), "--workers", "2"], cwd=tmp_path).returncode == 0
+    finally:
+        gate.set()
+        httpd.shutdown()
+    assert scan_documents(tmp_path / "corpus", "src").collect().height == 4 * 2000
     assert not list((tmp_path / "corpus/src/documents").glob(".*.tmp"))
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _children(pid: int) -> list[int]:
