@@ -131,3 +131,33 @@ def test_yaml_alias_bomb_is_refused_before_anything_runs(tmp_path):
 def test_a_config_path_that_is_a_folder_is_a_message(tmp_path):
     res = CliRunner().invoke(app, ["ingest", str(tmp_path)])
     assert res.exit_code == 2 and "is a folder" in res.output
+
+
+def test_a_text_node_over_10_mb_is_extracted_not_emptied(tmp_path):
+    big = "word " * 2_200_000  # 11 MB in one text node: libxml2's default limit would drop it silently
+    posts = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<posts>\n'
+        f'  <row Id="1" PostTypeId="1" Score="5" Title="Big" Body="&lt;p&gt;{big}&lt;/p&gt;" '
+        'CreationDate="2020-01-01T00:00:00.000" />\n</posts>\n'
+    )
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "Posts.xml").write_text(posts)
+    records, _ = read("stackexchange", tmp_path / "dump", site="x.stackexchange.com")
+    (rec,) = records
+    assert len(rec.text) > 10_000_000
+
+
+def test_a_utf16_book_with_a_bom_is_decoded(tmp_path, shared_data):
+    src = shared_data / "books" / "en_carroll_alice_pg11.txt"
+    text = src.read_text(encoding="utf-8-sig")
+    (tmp_path / "alice16.txt").write_bytes(text.encode("utf-16"))  # BOM + UTF-16-LE
+    records, reasons = read("gutenberg", tmp_path / "alice16.txt")
+    (want,), _ = read("gutenberg", src)
+    (got,) = records
+    assert got.text == want.text and not reasons
+
+
+def test_a_reddit_object_with_a_body_but_no_link_id_is_a_malformed_comment(tmp_path):
+    rows = [good(i) for i in range(3)] + [json.dumps({"id": "c1", "body": "orphan comment", "score": 3})]
+    records, reasons = read("reddit", lines(tmp_path / "RS_x.jsonl", rows))
+    assert len(records) == 3 and reasons["malformed_record"] == 1

@@ -91,6 +91,10 @@ def decode(data: bytes) -> tuple[str, str]:
     """(text, encoding): BOM, then UTF-8, then the header's declared charset, then Windows-1252/Latin-1."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):  # fmt: skip
+        if data.startswith(bom):  # UTF-32 first: its little-endian BOM starts like UTF-16's
+            return data.decode(enc, errors="replace"), enc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -212,7 +216,7 @@ class GutenbergConnector(Connector):
         if len(data) > opts.max_bytes:
             yield Skip("book_too_large", "book", f"over max_bytes={opts.max_bytes}")
             return
-        if b"\x00" in data[:8192]:
+        if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
             yield Skip("not_text", "book", "binary content (NUL bytes)")
             return
         text, encoding = decode(data)

@@ -18,6 +18,9 @@ import lxml.etree
 import lxml.html
 
 _WS = re.compile(r"[ \t\r\n\f\v]+")
+# huge_tree: libxml2 otherwise truncates a text node over ~10 MB *silently* (a whole chapter in one <p>);
+# the connectors bound the input size themselves.
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
 _SKIP = {"script", "style", "noscript", "template", "head", "title", "svg", "math", "object", "iframe"}
 _BLOCK = {
     "p", "div", "section", "article", "header", "footer", "aside", "nav", "main", "figure",
@@ -185,11 +188,13 @@ def html_to_text(html: str | bytes) -> str:
     if not html.strip():
         return ""
     try:
-        root = lxml.html.fromstring(html)
+        root = lxml.html.fromstring(html, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError):
         # e.g. a str with an XML encoding declaration: parse the bytes instead
         try:
-            root = lxml.html.fromstring(html.encode("utf-8") if isinstance(html, str) else html)
+            root = lxml.html.fromstring(
+                html.encode("utf-8") if isinstance(html, str) else html, parser=_PARSER
+            )
         except (lxml.etree.ParserError, ValueError):
             return ""
     body = root.find(".//body") if root.tag == "html" else None

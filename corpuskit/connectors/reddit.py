@@ -104,7 +104,7 @@ def classify(obj: Any) -> tuple[str, dict[str, Any]] | None:
     name = obj.get("name") if isinstance(obj.get("name"), str) else ""
     if "title" in obj or name.startswith("t3_"):
         return "submission", obj
-    if "body" in obj and ("link_id" in obj or name.startswith("t1_")):
+    if "body" in obj:  # a comment, even without link_id (then skipped as malformed, with that reason)
         return "comment", obj
     return None
 
