@@ -161,3 +161,23 @@ def test_a_reddit_object_with_a_body_but_no_link_id_is_a_malformed_comment(tmp_p
     rows = [good(i) for i in range(3)] + [json.dumps({"id": "c1", "body": "orphan comment", "score": 3})]
     records, reasons = read("reddit", lines(tmp_path / "RS_x.jsonl", rows))
     assert len(records) == 3 and reasons["malformed_record"] == 1
+
+
+def test_a_corrupt_parquet_row_group_costs_only_its_rows(tmp_path):
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pl.DataFrame({"text": [f"row number {i} " + "x" * 200 for i in range(100)]}).write_parquet(
+        path, row_group_size=25, compression="uncompressed", statistics=False
+    )
+    meta = pq.read_metadata(path)
+    col = meta.row_group(1).column(0)
+    start = col.dictionary_page_offset or col.data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start : start + 64] = b"\xff" * 64  # clobber the second row group's page header
+    path.write_bytes(bytes(data))
+    records, reasons = read("parquet", path)
+    assert reasons == Counter({"corrupt_row_group": 1})
+    assert len(records) == 75
+    assert {r.locator for r in records} == {f"row={i}" for i in [*range(25), *range(50, 100)]}

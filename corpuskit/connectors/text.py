@@ -189,12 +189,25 @@ class ParquetConnector(Connector):
             columns = (
                 None if opts.metadata_fields == "all_other" else self._columns(opts, pf.schema_arrow.names)
             )
-            for batch in pf.iter_batches(batch_size=opts.batch_rows, columns=columns):
-                for obj in batch.to_pylist():
-                    yield mapper(obj, f"row={row}")
-                    row += 1
-        except (pa.ArrowException, OSError, ValueError) as e:
-            yield Skip("read_error", f"row={row}", f"cannot read further: {type(e).__name__}: {e}"[:300])
+        except (pa.ArrowException, OSError, ValueError) as e:  # the footer itself is unreadable
+            yield Skip("read_error", "row=0", f"cannot read the file: {type(e).__name__}: {e}"[:300])
+            return
+        # One row group at a time: a corrupt group costs its own rows (counted with their range), not the
+        # rest of the file.
+        for group in range(pf.metadata.num_row_groups):
+            end = row + pf.metadata.row_group(group).num_rows
+            try:
+                for batch in pf.iter_batches(batch_size=opts.batch_rows, row_groups=[group], columns=columns):
+                    for obj in batch.to_pylist():
+                        yield mapper(obj, f"row={row}")
+                        row += 1
+            except (pa.ArrowException, OSError, ValueError) as e:
+                yield Skip(
+                    "corrupt_row_group",
+                    f"row={row}",
+                    f"rows {row}-{end - 1} (row group {group}) unreadable: {type(e).__name__}: {e}"[:300],
+                )
+            row = max(row, end)
 
     @staticmethod
     def _columns(opts: ParquetOptions, names: list[str]) -> list[str]:
