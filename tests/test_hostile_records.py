@@ -181,3 +181,41 @@ def test_a_corrupt_parquet_row_group_costs_only_its_rows(tmp_path):
     assert reasons == Counter({"corrupt_row_group": 1})
     assert len(records) == 75
     assert {r.locator for r in records} == {f"row={i}" for i in [*range(25), *range(50, 100)]}
+
+
+def _members(data: bytes) -> list[bytes]:
+    import zlib
+
+    out, pos = [], 0
+    while pos < len(data):
+        d = zlib.decompressobj(31)
+        d.decompress(data[pos:])
+        end = len(data) - len(d.unused_data)
+        out.append(data[pos:end])
+        pos = end
+    return out
+
+
+def test_a_corrupt_gzip_member_in_a_warc_costs_only_its_record(tmp_path, shared_data):
+    src = shared_data / "web/commoncrawl_warc/CC-MAIN-2020-34_excerpt_resiliparse.warc.gz"
+    full, _ = read("warc", src, extractor="resiliparse")
+    members = _members(src.read_bytes())
+    bad = bytearray(members[20])
+    bad[len(bad) // 2 : len(bad) // 2 + 40] = b"\0" * 40
+    (tmp_path / "c.warc.gz").write_bytes(b"".join(members[:20]) + bytes(bad) + b"".join(members[21:]))
+    records, reasons = read("warc", tmp_path / "c.warc.gz", extractor="resiliparse")
+    assert len(records) == len(full) - 1 and reasons["truncated_record"] == 1
+    lost = {r.locator for r in full} - {r.locator for r in records}
+    assert len(lost) == 1  # locators of the records after the broken one are unchanged
+
+
+def test_a_cut_whole_file_gzip_warc_keeps_its_complete_leading_records(tmp_path, shared_data):
+    import gzip
+
+    src = shared_data / "web/commoncrawl_warc/CC-MAIN-2020-34_excerpt_resiliparse.warc.gz"
+    whole = gzip.compress(gzip.decompress(src.read_bytes()))
+    (tmp_path / "cut.warc.gz").write_bytes(whole[: len(whole) * 7 // 10])
+    full, _ = read("warc", src, extractor="resiliparse")
+    records, reasons = read("warc", tmp_path / "cut.warc.gz", extractor="resiliparse")
+    assert 0 < len(records) < len(full) and reasons["truncated_gzip"] == 1
+    assert [r.text for r in records] == [r.text for r in full[: len(records)]]

@@ -391,7 +391,7 @@ class WarcConnector(Connector):
                 except _Resync as r:
                     if r.skip is not None:
                         yield r.skip
-                        if r.skip.reason == "truncated_gzip" or resyncs >= opts.max_resyncs:
+                        if (r.skip.reason == "truncated_gzip" and whole_gzip) or resyncs >= opts.max_resyncs:
                             return
                         resyncs += 1
                     found = self._find_next_record(raw, r.search_from, gz and not whole_gzip)
@@ -419,9 +419,16 @@ class WarcConnector(Connector):
                 rec = next(it)
             except StopIteration:
                 tail = _unread_tail(raw, it.offset, whole_gzip)
-                if tail is not None:
-                    yield Skip(tail, locator, f"the file ends inside a record (at byte {it.offset:,})")
-                return
+                if tail is None:
+                    return
+                skip = Skip(tail, locator, f"warcio stopped inside a record (at byte {it.offset:,})")
+                if whole_gzip:
+                    yield skip
+                    return
+                # per-record gzip / plain: a corrupt member stops warcio early; the records after it are
+                # still readable, so look for the next record start instead of giving up on the file
+                counter[0] += 1
+                raise _Resync(skip, it.offset + 1) from None
             except Exception as e:  # noqa: BLE001 - warcio raises assorted errors on broken input
                 offset = it.offset  # warcio has moved to the start of the record that failed
                 if isinstance(e, ArchiveLoadFailed) and "non-chunked" in str(e) and not whole_gzip:
@@ -444,6 +451,10 @@ class WarcConnector(Connector):
                 out = self._record(rec, locator, offset, extractor, whole_gzip)
             except Exception as e:  # noqa: BLE001 - e.g. a broken Content-Encoding in one payload
                 out = Skip("record_error", locator, f"{type(e).__name__}: {e}"[:300])
+            if isinstance(out, Skip) and out.reason == "truncated_record" and not whole_gzip:
+                # a corrupt gzip member reads as a short record and warcio cannot go on from inside it:
+                # count this record, then find the next record start (the rest of the file is kept)
+                raise _Resync(out, offset + 1)
             yield out
 
     def _record(
