@@ -41,6 +41,13 @@ class FetchConfig(Strict):
     timeout_s: float = Field(60.0, gt=0, description="connect/read timeout per request")
     retries: int = Field(5, ge=0, description="retries with exponential backoff on network errors / 5xx")
     max_bytes: int = Field(20 * 1024**3, gt=0, description="refuse downloads larger than this")
+    deadline_s: float = Field(
+        6 * 3600.0, gt=0, description="give up on one input after this long, all attempts together"
+    )
+    sha256: dict[str, str] = Field(
+        default_factory=dict,
+        description="URL -> expected sha256 (hex) of the download; a mismatch is a failed input",
+    )
 
 
 class SourceConfig(Strict):

@@ -31,6 +31,7 @@ class Server:
         self.ignore_range = False
         self.ignore_if_range = False  # answer a Range with 206 even when If-Range no longer matches
         self.stall_s = 0.0  # sleep before answering (timeouts)
+        self.trickle_s = 0.0  # send the body one byte per this many seconds
         self.no_length = False  # stream without Content-Length (size checked while streaming)
         self.etag = '"v1"'
         outer = self
@@ -83,6 +84,12 @@ class Server:
                     self.wfile.write(body[:cut])
                     self.wfile.flush()
                     self.close_connection = True
+                    return
+                if outer.trickle_s:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(outer.trickle_s)
                     return
                 self.wfile.write(body)
                 if outer.no_length:
@@ -318,3 +325,23 @@ def test_expand_errors_name_the_input(tree: Path, inp: str, msg: str) -> None:
     with pytest.raises(InputNotFoundError, match=msg):
         expand_inputs([inp], tree, accepts_directories=False, patterns=("*.warc",))
     assert issubclass(InputNotFoundError, FileNotFoundError)
+
+
+def test_a_trickling_server_hits_the_overall_deadline(server: Server, tmp_path: Path) -> None:
+    """One byte every 0.2 s never trips a 3 s socket timeout; the overall deadline stops it."""
+    server.trickle_s = 0.2
+    t0 = time.monotonic()
+    with pytest.raises(FetchError, match="deadline_s"):
+        fetch(server.url(SAMPLE), cfg(tmp_path, timeout_s=3.0, deadline_s=2.0), sleep=Sleeps())
+    assert time.monotonic() - t0 < 6
+
+
+def test_sha256_in_the_config_is_checked(server: Server, shared_data: Path, tmp_path: Path) -> None:
+    url = server.url(SAMPLE)
+    good = sha(shared_data / SAMPLE)
+    assert sha(fetch(url, cfg(tmp_path / "a", sha256={url: good}), sleep=Sleeps())) == good
+    with pytest.raises(FetchError, match="does not match"):
+        fetch(url, cfg(tmp_path / "b", sha256={url: "0" * 64}), sleep=Sleeps())
+    assert not list((tmp_path / "b" / "cache").glob("*whirl*")) and not any(
+        p.suffix != ".lock" for p in (tmp_path / "b" / "cache").iterdir()
+    )  # nothing cached as if it were the file

@@ -142,10 +142,13 @@ def _download(url: str, final: Path, cfg: FetchConfig, sleep: Callable[[float], 
     meta_path = final.with_name(final.name + ".part.json")
     rng = random.Random(url)  # jitter is deterministic per URL: reproducible tests, still spread out
     failures = 0
+    deadline = time.monotonic() + cfg.deadline_s
     while True:
         have = part.stat().st_size if part.exists() else 0
+        if time.monotonic() > deadline:
+            raise FetchError(f"{url}: not done after fetch.deadline_s={cfg.deadline_s:g} s; giving up")
         try:
-            done = _attempt(url, part, meta_path, have, cfg)
+            done = _attempt(url, part, meta_path, have, cfg, deadline)
         except _Retryable as e:
             now = part.stat().st_size if part.exists() else 0
             if now > have:
@@ -160,6 +163,13 @@ def _download(url: str, final: Path, cfg: FetchConfig, sleep: Callable[[float], 
             continue
         if done:
             break
+    expected = cfg.sha256.get(url)
+    if expected is not None:
+        got = _sha256(part)
+        if got != expected.lower().removeprefix("sha256:"):
+            part.unlink(missing_ok=True)
+            meta_path.unlink(missing_ok=True)
+            raise FetchError(f"{url}: sha256 {got} does not match the config's {expected}")
     with open(part, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(part, final)
@@ -167,7 +177,15 @@ def _download(url: str, final: Path, cfg: FetchConfig, sleep: Callable[[float], 
         os.replace(meta_path, final.with_name(final.name + ".json"))
 
 
-def _attempt(url: str, part: Path, meta_path: Path, have: int, cfg: FetchConfig) -> bool:
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _attempt(url: str, part: Path, meta_path: Path, have: int, cfg: FetchConfig, deadline: float) -> bool:
     """One request; appends to ``part``. True when the file is complete."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     validator = _load_validator(meta_path) if have else None
@@ -230,7 +248,12 @@ def _attempt(url: str, part: Path, meta_path: Path, have: int, cfg: FetchConfig)
         try:
             with open(part, mode) as out:
                 while True:
-                    chunk = resp.read(CHUNK_BYTES)
+                    if time.monotonic() > deadline:  # a trickle never trips the socket timeout
+                        raise FetchError(
+                            f"{url}: not done after fetch.deadline_s={cfg.deadline_s:g} s "
+                            f"({got:,} bytes received); raise it in the config for very slow servers"
+                        )
+                    chunk = resp.read1(CHUNK_BYTES) if hasattr(resp, "read1") else resp.read(CHUNK_BYTES)
                     if not chunk:
                         break
                     got += len(chunk)
