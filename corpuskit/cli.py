@@ -8,11 +8,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -39,6 +41,22 @@ class _Commands(TyperGroup):
             raise fail(str(e), 3) from None
         except (UnitsAborted, UnitsFailed) as e:
             raise fail(str(e), 1) from None
+        except (
+            click.exceptions.ClickException,
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            typer.Exit,
+            typer.Abort,
+        ):
+            raise
+        except Exception as e:  # a bug, not a user mistake: one line, the traceback only on request
+            if _debug():
+                raise
+            raise fail(
+                f"internal error: {type(e).__name__}: {e}\n(rerun with --debug or CORPUSKIT_DEBUG=1 for the "
+                "traceback, and please report it)",
+                1,
+            ) from None
 
 
 app = typer.Typer(
@@ -49,6 +67,30 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _debug() -> bool:
+    return os.environ.get("CORPUSKIT_DEBUG", "") not in ("", "0")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"corpuskit {version('corpuskit')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks of internal errors")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    if debug:
+        os.environ["CORPUSKIT_DEBUG"] = "1"
+
 
 # Each pipeline area adds its own commands (module must define `register(app)`).
 COMMAND_MODULES = [

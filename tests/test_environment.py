@@ -119,3 +119,24 @@ def test_connectors_check_their_libraries(module, monkeypatch):
     monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(EnvironmentProblem, match="py7zr" if module == "psutil" else module):
         connector.check_environment()
+
+
+def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(tmp_path, monkeypatch):
+    import corpuskit.analyse.stats as stats
+
+    def boom(corpus):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(stats, "corpus_stats", boom)
+    monkeypatch.delenv("CORPUSKIT_DEBUG", raising=False)
+    res = CliRunner().invoke(app, ["stats", str(tmp_path)])
+    assert res.exit_code == 1 and "internal error: ZeroDivisionError: a bug" in res.output
+    assert "Traceback" not in res.output and "--debug" in res.output
+    res = CliRunner().invoke(app, ["--debug", "stats", str(tmp_path)])
+    assert isinstance(res.exception, ZeroDivisionError)
+    monkeypatch.delenv("CORPUSKIT_DEBUG", raising=False)
+
+
+def test_version():
+    res = CliRunner().invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.startswith("corpuskit ")
