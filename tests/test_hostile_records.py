@@ -219,3 +219,22 @@ def test_a_cut_whole_file_gzip_warc_keeps_its_complete_leading_records(tmp_path,
     records, reasons = read("warc", tmp_path / "cut.warc.gz", extractor="resiliparse")
     assert 0 < len(records) < len(full) and reasons["truncated_gzip"] == 1
     assert [r.text for r in records] == [r.text for r in full[: len(records)]]
+
+
+def test_found_by_fuzzing_an_unknown_xml_encoding_is_read_as_utf8(tmp_path, shared_data):
+    posts = (shared_data / "forums/stackexchange/conlang_full_dump/Posts.xml").read_bytes()
+    assert posts.startswith(b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>')
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump/Posts.xml").write_bytes(posts.replace(b'encoding="utf-8"', b'encoding="ttf-8"', 1))
+    records, reasons = read("stackexchange", tmp_path / "dump", site="conlang.meta.stackexchange.com")
+    want, _ = read("stackexchange", shared_data / "forums/stackexchange/conlang_full_dump",
+                   site="conlang.meta.stackexchange.com")  # fmt: skip
+    assert reasons["unknown_encoding"] == 1 and len(records) == len(want) > 0
+
+
+def test_found_by_fuzzing_a_warc_with_a_duplicated_slice_does_not_crash(tmp_path, shared_data):
+    data = (shared_data / "web/commoncrawl_warc/CC-MAIN-2020-34_excerpt_resiliparse.warc.gz").read_bytes()
+    a, b, at = 6516, 11294, 5889
+    (tmp_path / "d.warc.gz").write_bytes(data[:at] + data[a:b] + data[at:])
+    records, reasons = read("warc", tmp_path / "d.warc.gz", extractor="resiliparse")
+    assert records and reasons

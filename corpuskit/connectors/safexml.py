@@ -18,6 +18,8 @@ are kept. A refused DTD is never recovered from: the file is hostile, so it stop
 
 from __future__ import annotations
 
+import codecs
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -28,6 +30,9 @@ from corpuskit.connectors.base import Skip
 CHUNK_BYTES = 1 << 20
 MAX_LINE_BYTES = 64 << 20  # one row longer than this in recovery mode is refused, bounding memory
 MAX_KEEP_BYTES = 8 << 20  # how far back recovery may step to the last good row
+
+
+_DECLARED = re.compile(rb"""(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?(\sencoding\s*=\s*["']([^"']*)["'])""")
 
 
 class XMLRefused(ValueError):
@@ -96,6 +101,8 @@ class RowParser:
     def feed(self, data: bytes) -> list[dict[str, str] | Skip]:
         if self._stopped or not data:
             return self._take()
+        if self._offset == 0 and not self._recovering:
+            data = self._known_encoding(data)
         if self._recovering:
             self._recover_lines(data, final=False)
             return self._take()
@@ -108,7 +115,25 @@ class RowParser:
             self._stopped = True
         except expat.ExpatError as e:
             self._enter_recovery(data, e)
+        except LookupError as e:  # an encoding expat asks Python for and Python does not know
+            self._out.append(Skip("unknown_encoding", f"line={self._parser.CurrentLineNumber}", str(e)))
+            self._stopped = True
         return self._take()
+
+    def _known_encoding(self, data: bytes) -> bytes:
+        """An XML declaration naming an encoding Python does not know (``ttf-8``) would stop expat with
+        LookupError: blank it out (same length, offsets unchanged), read as UTF-8, and count it."""
+        m = _DECLARED.match(data)
+        if m is None:
+            return data
+        try:
+            codecs.lookup(m.group(2).decode("ascii", "replace"))
+            return data
+        except LookupError:
+            self._out.append(
+                Skip("unknown_encoding", "line=1", f"declared encoding {m.group(2)!r}; read as UTF-8")
+            )
+            return data[: m.start(1)] + b" " * (m.end(1) - m.start(1)) + data[m.end(1) :]
 
     def close(self) -> list[dict[str, str] | Skip]:
         if self._stopped:

@@ -413,6 +413,7 @@ class WarcConnector(Connector):
         raw.seek(start)
         it = _quiet_iterator(raw)
         first = True
+        last_offset = start - 1  # where the last record that parsed began (resync searches past it)
         while True:
             locator = f"record={counter[0]}"
             try:
@@ -428,7 +429,7 @@ class WarcConnector(Connector):
                 # per-record gzip / plain: a corrupt member stops warcio early; the records after it are
                 # still readable, so look for the next record start instead of giving up on the file
                 counter[0] += 1
-                raise _Resync(skip, it.offset + 1) from None
+                raise _Resync(skip, max(it.offset, last_offset) + 1) from None
             except Exception as e:  # noqa: BLE001 - warcio raises assorted errors on broken input
                 offset = it.offset  # warcio has moved to the start of the record that failed
                 if isinstance(e, ArchiveLoadFailed) and "non-chunked" in str(e) and not whole_gzip:
@@ -443,8 +444,11 @@ class WarcConnector(Connector):
                     reason = "malformed_record"
                 detail = _first_line(e) if isinstance(e, ArchiveLoadFailed) else f"{type(e).__name__}: {e}"
                 counter[0] += 1
-                raise _Resync(Skip(reason, locator, detail[:300]), offset + 1) from None
+                # warcio's offset can run backwards (even below 0) on mangled gzip: never search behind
+                # the last record that parsed
+                raise _Resync(Skip(reason, locator, detail[:300]), max(offset, last_offset) + 1) from None
             offset = it.offset
+            last_offset = max(last_offset, offset)
             first = False
             counter[0] += 1
             try:
@@ -454,7 +458,7 @@ class WarcConnector(Connector):
             if isinstance(out, Skip) and out.reason == "truncated_record" and not whole_gzip:
                 # a corrupt gzip member reads as a short record and warcio cannot go on from inside it:
                 # count this record, then find the next record start (the rest of the file is kept)
-                raise _Resync(out, offset + 1)
+                raise _Resync(out, max(offset, last_offset) + 1)
             yield out
 
     def _record(
@@ -534,7 +538,10 @@ class WarcConnector(Connector):
         """Offset of the next plausible record start at or after ``pos`` (gzip member or ``WARC/1.``)."""
         pattern = b"\x1f\x8b\x08" if per_record_gzip else b"\nWARC/1."
         skip = 0 if per_record_gzip else 1
-        raw.seek(pos)
+        try:
+            raw.seek(pos)
+        except (OSError, ValueError):  # a nonsense offset from a mangled record: nothing further to find
+            return None
         carry = b""
         base = pos
         while True:
