@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
-from corpuskit.progress import console, make_progress, summary_table
+from corpuskit.progress import console, make_progress, results, summary_table
 from corpuskit.store.lock import SourceBusy
 from corpuskit.store.units import UnitsAborted, UnitsFailed
 
@@ -191,7 +191,7 @@ def _print_ingest_summary(summary) -> None:
     ]
     rows.insert(2, ("inputs failed (not committed)", len(summary.failed)))
     rows += [(f"skipped: {reason}", n) for reason, n in sorted(summary.errors.items())]
-    console.print(
+    results.print(
         summary_table(f"ingest {summary.source} → {summary.corpus / summary.source}", ["", ""], rows)
     )
     for uri in summary.removed_stale:
@@ -227,10 +227,10 @@ def stats(
         for s in data
     ]
     cols = ["source", "kind", "inputs", "docs", "MB text", "p10 B", "median B", "p90 B", "max B", "skipped"]
-    console.print(summary_table(f"corpus {corpus}", cols, rows))
+    results.print(summary_table(f"corpus {corpus}", cols, rows))
     err_rows = [(s["source"], r, n) for s in data for r, n in s["errors_by_reason"].items()]
     if err_rows:
-        console.print(summary_table("skipped records by reason", ["source", "reason", "count"], err_rows))
+        results.print(summary_table("skipped records by reason", ["source", "reason", "count"], err_rows))
     out: dict = {"sources": data}
     for extra in _stats_extensions():
         section = extra(corpus)
@@ -238,7 +238,7 @@ def stats(
             out.update(section)
     if json_out:
         json_out.write_text(json.dumps(out, indent=2, default=str) + "\n")
-        console.print(f"numbers written to {json_out}")
+        results.print(f"numbers written to {json_out}")
 
 
 def _stats_extensions():
@@ -275,7 +275,7 @@ def export(
                 corpus, s, out, fmt=fmt, kept_only=kept_only, on_progress=lambda k: progress.advance(task, k)
             )
             rows.append((s, n, len(files), str(out / s)))
-    console.print(summary_table("export", ["source", "documents", "files", "folder"], rows))
+    results.print(summary_table("export", ["source", "documents", "files", "folder"], rows))
 
 
 @app.command()
@@ -288,7 +288,7 @@ def doctor(
     from corpuskit.doctor import doctor_rows
 
     rows, problems = doctor_rows(configs or [])
-    console.print(summary_table("corpuskit doctor", ["check", "needed by", "status", "detail"], rows))
+    results.print(summary_table("corpuskit doctor", ["check", "needed by", "status", "detail"], rows))
     for line in problems:
         console.print(f"[bold red]problem:[/] {escape(line)}", highlight=False)
     if problems:

@@ -1,7 +1,16 @@
-"""Shared rich progress bars and summary tables, so every long command looks and reports the same."""
+"""One progress protocol and one place for output, so every command reports the same way.
+
+Two streams: **results** (tables, summaries, JSON) go to stdout through :data:`results`; **progress and
+diagnostics** go to stderr through :data:`console`. On a terminal, progress is a rich bar; in a log file,
+a script or CI it is a plain line every ~10 s (stage, done/total, rate, ETA), so a long run is never
+silent. Output that is not a terminal is never cut to 80 columns: tables keep their natural width.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import time as _time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,11 +26,98 @@ from rich.progress import (
 )
 from rich.table import Table
 
-console = Console(stderr=True)
+_WIDE = 100_000  # not a terminal: wide enough that rich never truncates or wraps a table cell
 
 
-def make_progress(unit: str = "docs", *, transient: bool = False) -> Progress:
-    """A progress bar showing done/total, percent, elapsed, remaining and a rate in ``unit``/s."""
+def _console(stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(stderr=stderr, width=None if tty else _WIDE, soft_wrap=not tty)
+
+
+console = _console(stderr=True)  # progress, warnings, errors
+results = _console(stderr=False)  # tables and summaries a script or a log keeps
+LINE_EVERY_S = float(os.environ.get("CORPUSKIT_PROGRESS_EVERY_S", "10"))
+
+
+class _Task:
+    def __init__(self, description: str, total: float | None, fields: dict[str, Any]):
+        self.description, self.total, self.fields = description, total, dict(fields)
+        self.completed = 0.0
+        self.started = _time.perf_counter()
+        self.last_line = self.started
+        self.last_share = 0.0
+
+
+class LineProgress:
+    """The progress protocol of :class:`rich.progress.Progress` (add_task / update / advance / tasks),
+    printed as plain lines: at most one every ``LINE_EVERY_S`` seconds or 5 % per task, plus a last line."""
+
+    def __init__(self, unit: str):
+        self.unit = unit
+        self.tasks: dict[int, _Task] = {}
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for t in self.tasks.values():
+            if t.completed or t.total:
+                self._line(t, final=True)
+
+    def add_task(self, description: str, total: float | None = None, **fields: Any) -> int:
+        tid = len(self.tasks)
+        self.tasks[tid] = _Task(description, total, fields)
+        return tid
+
+    def update(
+        self, task: int, *, total: float | None = None, completed: float | None = None,
+        advance: float | None = None, description: str | None = None, **fields: Any,
+    ) -> None:  # fmt: skip
+        t = self.tasks[task]
+        if total is not None:
+            t.total = total
+        if completed is not None:
+            t.completed = completed
+        if advance:
+            t.completed += advance
+        if description is not None:
+            t.description = description
+        t.fields.update(fields)
+        self._maybe_line(t)
+
+    def advance(self, task: int, advance: float = 1) -> None:
+        self.update(task, advance=advance)
+
+    def _maybe_line(self, t: _Task) -> None:
+        now = _time.perf_counter()
+        share = t.completed / t.total if t.total else 0.0
+        if now - t.last_line >= LINE_EVERY_S or (t.total and share - t.last_share >= 0.05):
+            t.last_line, t.last_share = now, share
+            self._line(t)
+
+    def _line(self, t: _Task, final: bool = False) -> None:
+        secs = max(_time.perf_counter() - t.started, 1e-9)
+        rate = t.completed / secs
+        done = f"{t.completed:,.0f}" + (
+            f"/{t.total:,.0f} ({100 * t.completed / t.total:.0f}%)" if t.total else ""
+        )
+        eta = ""
+        if t.total and rate > 0 and not final:
+            eta = f", ETA {max(t.total - t.completed, 0) / rate:,.0f} s"
+        state = "done" if final else "progress"
+        console.print(
+            f"{state}: {t.description}: {done} {self.unit}, {rate:,.0f} {self.unit}/s, {secs:,.0f} s{eta}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def make_progress(unit: str = "docs", *, transient: bool = False) -> Progress | LineProgress:
+    """A progress bar (done/total, percent, elapsed, remaining, rate in ``unit``/s) on a terminal; plain
+    periodic lines on stderr otherwise."""
+    if not console.is_terminal:
+        return LineProgress(unit)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -32,7 +128,6 @@ def make_progress(unit: str = "docs", *, transient: bool = False) -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=transient,
-        disable=not console.is_terminal,
     )
 
 

@@ -12,7 +12,7 @@ import yaml
 from rich.markup import escape
 
 from corpuskit.config import ConfigError
-from corpuskit.progress import console, make_progress, summary_table
+from corpuskit.progress import console, make_progress, results, summary_table
 
 
 def report(summary: dict[str, Any], output: Path) -> None:
@@ -22,23 +22,23 @@ def report(summary: dict[str, Any], output: Path) -> None:
     sets = ", ".join(
         f"{k} ({v['documents']} docs, {v['bytes']:,} B)" for k, v in summary["eval_sets"].items()
     )
-    console.print(summary_table(f"bits per byte per eval set: {sets}", *per_set_rows(summary)))
-    console.print(summary_table("ablation: macro bits per byte (lower is better)", *summary_rows(summary)))
+    results.print(summary_table(f"bits per byte per eval set: {sets}", *per_set_rows(summary)))
+    results.print(summary_table("ablation: macro bits per byte (lower is better)", *summary_rows(summary)))
     sigma = summary["baseline_seed_sigma"]
     base = summary["baseline"]
     if sigma is None or not math.isfinite(sigma):
-        console.print(f"seed noise: baseline {base!r} has one seed; use ≥ 3 seeds to measure it")
+        results.print(f"seed noise: baseline {base!r} has one seed; use ≥ 3 seeds to measure it")
     else:
         n = len(summary["mixtures"][base]["seeds"])
-        console.print(f"seed noise: σ of macro BPB over {n} seeds of {base!r} = {sigma:.4f} bits/byte")
-    console.print(
+        results.print(f"seed noise: σ of macro BPB over {n} seeds of {base!r} = {sigma:.4f} bits/byte")
+    results.print(
         "verdict: better/worse only when the Welch test over seeds (Holm-corrected) and the paired bootstrap "
         "over documents both exclude zero; otherwise tie"
     )
     r = summary.get("regression")
     if r:
         p = r["proposal"]
-        console.print(
+        results.print(
             summary_table(
                 f"swarm regression ({r['model']}, {r['runs']} runs): Spearman ρ on held-out runs = "
                 f"{r['spearman_rho_heldout']:.3f}",
@@ -50,10 +50,10 @@ def report(summary: dict[str, Any], output: Path) -> None:
             )
         )
         lo, hi = p["interval_95"]
-        console.print(
+        results.print(
             f"proposed mixture: predicted macro BPB {p['predicted_bpb']:.4f} (95% interval {lo:.4f}–{hi:.4f})"
         )
-    console.print(
+    results.print(
         f"outputs: {output}/results.csv, summary.json, bpb_per_set.png" + (", regression.png" if r else "")
     )
 
@@ -274,7 +274,7 @@ def run_demo(
     t = time.perf_counter()
     summary = run_and_report(load_ablation_config(ablation))
     timings["ablate"] = time.perf_counter() - t
-    console.print(
+    results.print(
         summary_table(
             f"demo finished in {time.perf_counter() - t0:.0f} s",
             ["stage", "seconds"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from corpuskit.progress import console
+from corpuskit.progress import results
 from corpuskit.store import SourceStore, list_sources
 
 
@@ -18,7 +18,7 @@ def funnel_section(corpus: Path) -> dict[str, Any] | None:
         if not SourceStore(corpus, source).attribute_sets():
             continue
         data = funnel_for_source(corpus, source)
-        console.print(render_funnel(data))
+        results.print(render_funnel(data))
         out[source] = data
     return {"funnel": out} if out else None
 
@@ -29,5 +29,5 @@ def overlap_section(corpus: Path) -> dict[str, Any] | None:
     data = overlap_for_corpus(corpus)
     if not data:
         return None
-    console.print(render_overlap(data))
+    results.print(render_overlap(data))
     return {"overlap": data}

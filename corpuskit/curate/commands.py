@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         from corpuskit.config import load_source_config
         from corpuskit.curate.config import curate_config
         from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
-        from corpuskit.progress import console, make_progress, rate_text, summary_table
+        from corpuskit.progress import console, make_progress, rate_text, results, summary_table
 
         try:
             cfgs = [load_source_config(c) for c in configs]
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
             for cfg, cc in zip(cfgs, ccs, strict=True):
                 found = explain(corpus or _corpus_dir(cfg), cfg.name, explain_id, cc)
                 if found is not None:
-                    console.print(_render_explain(found))
+                    results.print(_render_explain(found))
                     return
             raise _fail(
                 f"document {explain_id!r} has no signals in {', '.join(c.name for c in cfgs)}; run curate"
@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
                     on_progress=on_progress,
                     on_total=lambda n, task=task, progress=progress: progress.update(task, total=n),
                 )
-            console.print(render_funnel(funnel))
+            results.print(render_funnel(funnel))
             run = funnel["run"]
             rows.append(
                 [
@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
             failed += [(cfg.name, f) for f in run["failed"]]
         title = "curate summary" + (" (dry run: no decisions written)" if dry_run else "")
         cols = ["source", "docs in", "docs kept", "kept share", "files computed", "files skipped", "seconds"]
-        console.print(summary_table(title, cols, rows))
+        results.print(summary_table(title, cols, rows))
         if failed:
             for name, line in failed:
                 console.print(
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         Files: .txt (blank-line separated passages, merged to ~2 KB documents), .jsonl/.jsonl.gz ("text"
         field), .parquet ("text" column)."""
         from corpuskit.curate.classifier import TrainParams, train_classifier
-        from corpuskit.progress import console, summary_table
+        from corpuskit.progress import results, summary_table
 
         try:
             pos = _load_texts(positive, corpus, max_docs, seed)
@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
             ]
         ]
         cols = ["model", "train docs", "held-out docs", "accuracy", "precision", "recall", "ROC AUC"]
-        console.print(summary_table("quality classifier (held-out split)", cols, rows))
+        results.print(summary_table("quality classifier (held-out split)", cols, rows))
 
 
 def _load_texts(items: list[str], corpus: Path, max_docs: int, seed: int) -> list[str]:

@@ -13,7 +13,7 @@ from corpuskit.config import ConfigError, load_source_config
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
 from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.progress import console, make_progress, summary_table
+from corpuskit.progress import console, make_progress, results, summary_table
 from corpuskit.store import list_sources
 
 
@@ -137,7 +137,7 @@ def register(app: typer.Typer) -> None:
             ]
             for s, d in result.per_source.items()
         ]
-        console.print(
+        results.print(
             summary_table(
                 f"dedup: threshold {cfg.threshold}, {cfg.ngram}-{cfg.unit} shingles, {cfg.num_perm} perms, "
                 f"{b} bands x {r} rows, verify={cfg.verify}; {result.clusters:,} clusters, "
@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
                 rows_out,
             )
         )
-        console.print(render_overlap(result.overlap))
+        results.print(render_overlap(result.overlap))
         saved = overlap_json or overlap_file(root)
-        console.print(f"overlap matrix saved to {saved}")
+        results.print(f"overlap matrix saved to {saved}")
         console.print("timings (s): " + json.dumps({k: round(v, 2) for k, v in result.seconds.items()}))

@@ -619,12 +619,12 @@ def run_study(
     ``single_out`` is the ``corpuskit mix --out DIR`` form: one mixture written to DIR with its held-out
     sets inside it. Otherwise mixtures go to ``<out>/<name>/`` and share ``<out>/heldout/``.
     """
-    from corpuskit.progress import console, make_progress, rate_text, summary_table
+    from corpuskit.progress import console, make_progress, rate_text, results, summary_table
 
     ctx = open_study(cfg.corpus, cfg.tokenizer, cfg.heldout, cfg.decontam)
     used = sorted({s for m in cfg.mixtures for s, w in m.weights.items() if w > 0 and s in ctx.pools})
     available = estimate_available(ctx, used, cfg.heldout.seed)
-    console.print(
+    results.print(
         summary_table(
             "Held-out sets (split before mixing)",
             ["source", "kept docs", "held-out docs", "held-out bytes", "pool docs", "pool bytes"],
@@ -640,7 +640,7 @@ def run_study(
         plans, warnings = plan_mixture(mix, ctx.pools, {s: available.get(s, (0, True)) for s in ctx.pools})
         for w in warnings:
             console.print(f"[yellow]warning[/yellow] ({mix.name}): {w}")
-        console.print(
+        results.print(
             summary_table(
                 f"Plan: {mix.name} ({mix.tokens:,} tokens, {cfg.tokenizer}; estimates marked ~)",
                 PLAN_COLUMNS,
@@ -704,7 +704,7 @@ def run_study(
             for s, e in sorted(m["sources"].items())
         ]
         secs = m["_seconds"]
-        console.print(
+        results.print(
             summary_table(
                 f"Mixture {m['name']} -> {m['_out']}: {m['format']['total_tokens']:,} tokens in {secs:.1f} s "
                 f"({rate_text(m['format']['total_tokens'], m['_tokenize_seconds'], 'tok')} tokenizing)",

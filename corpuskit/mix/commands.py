@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         from corpuskit.documents import package_versions
         from corpuskit.mix.build import balanced_sample, load_pools
         from corpuskit.mix.tokenizer import train_bpe
-        from corpuskit.progress import console, summary_table
+        from corpuskit.progress import console, results, summary_table
         from corpuskit.store.atomic import atomic_write_json
 
         try:
@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
             "versions": package_versions(),
         }
         atomic_write_json(out.with_suffix(".meta.json"), meta)
-        console.print(
+        results.print(
             summary_table(
                 f"Tokenizer {out} (hash {tok.hash}) in {time.perf_counter() - t0:.1f} s",
                 ["source", "sample bytes", "documents"],

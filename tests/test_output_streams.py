@@ -1,0 +1,38 @@
+"""Output in a log file or a script: results on stdout, progress and diagnostics on stderr, nothing cut."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+CLI = [sys.executable, "-m", "corpuskit.cli"]
+
+
+def test_ingest_not_on_a_terminal_results_on_stdout_progress_lines_on_stderr(tmp_path):
+    deep = tmp_path / ("a-rather-long-folder-name-" * 4) / "project"
+    (deep / "data").mkdir(parents=True)
+    for f in range(3):
+        with open(deep / "data" / f"in-{f}.jsonl", "w") as fh:
+            for i in range(500):
+                fh.write(json.dumps({"text": f"file {f} line {i} " + "word " * 20}) + "\n")
+    (deep / "src.yaml").write_text("name: src\nkind: jsonl\ninputs: ['data/*.jsonl']\noutput: corpus\n")
+    env = {**os.environ, "CORPUSKIT_PROGRESS_EVERY_S": "0", "COLUMNS": "80"}
+    cmd = [*CLI, "ingest", "src.yaml", "--workers", "1"]
+    r = subprocess.run(cmd, cwd=deep, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "documents written (total)" in r.stdout and "1,500" in r.stdout
+    assert str(deep / "corpus" / "src") in r.stdout  # the full path on one line: not cut at 80 columns
+    assert "documents written" not in r.stderr
+    assert "progress: src: documents" in r.stderr and "done: src: inputs: 3/3" in r.stderr
+    assert "…" not in r.stdout
+
+
+def test_errors_are_never_wrapped(tmp_path):
+    long = tmp_path / ("x" * 120) / "missing.yaml"
+    r = subprocess.run(
+        [*CLI, "ingest", str(long)], capture_output=True, text=True, env={**os.environ, "COLUMNS": "60"}
+    )
+    assert r.returncode == 2
+    assert str(long) in r.stderr and r.stdout == ""
