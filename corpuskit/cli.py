@@ -201,9 +201,21 @@ def _print_ingest_summary(summary) -> None:
 @app.command()
 def stats(
     corpus: Annotated[Path, typer.Argument(help="corpus folder (the `output` of the source configs)")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="also write the numbers as JSON")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="also write the numbers as JSON to this file ('-': stdout)")
+    ] = None,
 ) -> None:
     """Per-source documents, bytes, text lengths, errors — and the funnel and overlap once computed."""
+    to_stdout = json_out is not None and str(json_out) == "-"
+    if to_stdout:  # stdout carries exactly one JSON document; the tables go to stderr
+        results.file = sys.stderr
+    try:
+        _stats(corpus, json_out, to_stdout)
+    finally:
+        results.file = None  # back to stdout
+
+
+def _stats(corpus: Path, json_out: Path | None, to_stdout: bool) -> None:
     from corpuskit.analyse.stats import corpus_stats
 
     if not corpus.is_dir():
@@ -223,10 +235,23 @@ def stats(
             s["p90_bytes"],
             s["max_bytes"],
             sum(s["errors_by_reason"].values()),
+            len(s["incomplete_inputs"]),
         )
         for s in data
     ]
-    cols = ["source", "kind", "inputs", "docs", "MB text", "p10 B", "median B", "p90 B", "max B", "skipped"]
+    cols = [
+        "source",
+        "kind",
+        "inputs",
+        "docs",
+        "MB text",
+        "p10 B",
+        "median B",
+        "p90 B",
+        "max B",
+        "skipped",
+        "failed/missing inputs",
+    ]
     results.print(summary_table(f"corpus {corpus}", cols, rows))
     err_rows = [(s["source"], r, n) for s in data for r, n in s["errors_by_reason"].items()]
     if err_rows:
@@ -237,8 +262,14 @@ def stats(
         if section:
             out.update(section)
     if json_out:
-        json_out.write_text(json.dumps(out, indent=2, default=str) + "\n")
-        results.print(f"numbers written to {json_out}")
+        from corpuskit.store.atomic import json_safe
+
+        text = json.dumps(json_safe(out), indent=2, default=str, allow_nan=False) + "\n"  # strict JSON
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            json_out.write_text(text)
+            console.print(f"numbers written to {json_out}")
 
 
 def _stats_extensions():
@@ -260,7 +291,11 @@ def export(
     from corpuskit.export import export_source
     from corpuskit.store import list_sources
 
+    if not corpus.is_dir():
+        raise fail(f"{corpus}: corpus folder not found; run `corpuskit ingest` first or check the path")
     available = list_sources(corpus)
+    if not available:
+        raise fail(f"{corpus}: no sources found (expected <corpus>/<source>/documents/)")
     chosen = source or available
     unknown = sorted(set(chosen) - set(available))
     if unknown:

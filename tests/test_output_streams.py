@@ -36,3 +36,30 @@ def test_errors_are_never_wrapped(tmp_path):
     )
     assert r.returncode == 2
     assert str(long) in r.stderr and r.stdout == ""
+
+
+def test_stats_json_to_stdout_is_one_strict_json_document(tmp_path):
+    (tmp_path / "data").mkdir()
+    with open(tmp_path / "data" / "a.jsonl", "w") as fh:
+        for i in range(30):
+            fh.write(
+                json.dumps({"text": f"The line number {i} is about the river and the town. " * 5}) + "\n"
+            )
+    (tmp_path / "s.yaml").write_text("name: s\nkind: jsonl\ninputs: ['data/*.jsonl']\noutput: corpus\n")
+    for cmd in (["ingest", "s.yaml", "--workers", "1"], ["curate", "s.yaml"]):
+        assert subprocess.run([*CLI, *cmd], cwd=tmp_path, capture_output=True).returncode == 0
+    r = subprocess.run([*CLI, "stats", "corpus", "--json", "-"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    data = json.loads(r.stdout, parse_constant=refuse)  # NaN / Infinity would raise here
+    assert data["sources"][0]["documents"] == 30 and "funnel" in data
+    assert "corpus corpus" in r.stderr  # the tables went to stderr
+    assert not (tmp_path / "-").exists()
+
+
+def test_export_of_a_missing_corpus_is_an_error(tmp_path):
+    r = subprocess.run([*CLI, "export", str(tmp_path / "nope")], capture_output=True, text=True)
+    assert r.returncode == 2 and "not found" in r.stderr

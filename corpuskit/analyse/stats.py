@@ -42,10 +42,13 @@ def source_stats(corpus: Path | str, source: str) -> dict[str, Any]:
         for reason, n in part.marker.get("errors", {}).items():
             errors[reason] = errors.get(reason, 0) + int(n)
     manifest = read_manifest(corpus, source)
+    from corpuskit.store.read import incomplete_units
+
     return {
         "source": source,
         "kind": manifest.get("kind"),
         "inputs": len(parts),
+        "incomplete_inputs": incomplete_units(corpus, source),
         "bytes_in": bytes_in,
         **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()},
         "errors_by_reason": dict(sorted(errors.items())),

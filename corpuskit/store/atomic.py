@@ -50,7 +50,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     """Strict JSON (no NaN/Infinity: other tools' parsers reject them), sorted keys, one trailing newline."""
-    text = json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, allow_nan=False)
+    text = json.dumps(json_safe(obj), indent=2, sort_keys=True, default=str, allow_nan=False)
     atomic_write_bytes(path, (text + "\n").encode())
 
 
@@ -58,13 +58,13 @@ def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
     atomic_write(path, lambda tmp: frame.write_parquet(tmp, compression=PARQUET_COMPRESSION, statistics=True))
 
 
-def _finite(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
         return None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj
 
 
