@@ -21,6 +21,28 @@ from typing import Any
 REINSTALL = 'pip install -e ".[dev]" -c constraints.txt'
 
 
+def usable_cpus() -> int:
+    """CPUs this process may use: ``CORPUSKIT_WORKERS`` if set, else the affinity mask (taskset, Slurm)
+    capped by a cgroup CPU quota (containers), never ``os.cpu_count()`` of the whole machine."""
+    import math
+    import os
+
+    env = os.environ.get("CORPUSKIT_WORKERS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    try:  # cgroup v2: "max 100000" or "<quota> <period>"
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            n = min(n, max(1, math.floor(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
 class EnvironmentProblem(Exception):
     """The installation cannot run what was asked; the message names the package or file and the fix."""
 

@@ -10,7 +10,6 @@ failure record instead, the others go on, and the run ends with exit code 1; the
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 from corpuskit.config import SourceConfig
 from corpuskit.connectors.base import Record, Skip, get_connector_class
 from corpuskit.documents import document_id, dumps_metadata, package_versions, shard_key, valid_text
+from corpuskit.environment import usable_cpus
 from corpuskit.store import SourceStore, atomic_write_json, remove_temp_files, source_lock
 from corpuskit.store.commits import (
     FORMAT,
@@ -260,7 +260,7 @@ def _ingest_locked(
     on_progress: Callable[[str, int], None] | None,
 ) -> IngestSummary:
     t0 = time.perf_counter()
-    workers = workers or os.cpu_count() or 1
+    workers = workers or usable_cpus()
     inputs = plan_inputs(cfg)
     keys = {shard_key(u): u for u in inputs}
     if len(keys) != len(inputs):

@@ -140,3 +140,15 @@ def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(tmp_path, m
 def test_version():
     res = CliRunner().invoke(app, ["--version"])
     assert res.exit_code == 0 and res.output.startswith("corpuskit ")
+
+
+def test_usable_cpus_respects_affinity_and_the_environment(monkeypatch):
+    import os
+
+    from corpuskit.environment import usable_cpus
+
+    monkeypatch.delenv("CORPUSKIT_WORKERS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})  # taskset -c 0 / a 1-CPU Slurm job
+    assert usable_cpus() == 1
+    monkeypatch.setenv("CORPUSKIT_WORKERS", "3")
+    assert usable_cpus() == 3

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import re
 import time
 from collections.abc import Callable
@@ -120,7 +119,9 @@ def configure_device(device: torch.device, threads: int) -> None:
         torch.backends.cudnn.allow_tf32 = True
         torch.set_float32_matmul_precision("high")
     elif device.type == "cpu":
-        torch.set_num_threads(threads or min(4, os.cpu_count() or 1))
+        from corpuskit.environment import usable_cpus
+
+        torch.set_num_threads(threads or min(4, usable_cpus()))
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
