@@ -159,6 +159,8 @@ def render_funnel(data: dict[str, Any]) -> Group:
     """Rich rendering: the funnel table, the language distribution and one histogram per key signal."""
     n_in = data["documents_in"]
     title = f"curation funnel: {data['source']}" + ("" if data.get("curated", True) else " (not curated yet)")
+    if data.get("rules_profile"):
+        title += f" — rules: {data['rules_profile']}"
     t = Table(title=title, title_justify="left")
     for c, j in [("stage", "left"), ("documents", "right"), ("share", "right"), ("bytes", "right")]:
         t.add_column(c, justify=j)

@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
             raise _fail(
                 f"document {explain_id!r} has no signals in {', '.join(c.name for c in cfgs)}; run curate"
             )
-        rows, failed = [], []
+        rows, failed, loud = [], [], []
         for cfg in cfgs:
             t0 = time.perf_counter()
             with make_progress("docs") as progress:
@@ -102,9 +102,18 @@ def register(app: typer.Typer) -> None:
                 ]
             )
             failed += [(cfg.name, f) for f in run["failed"]]
+            n_in, n_kept = funnel["documents_in"], funnel["documents_kept"]
+            if n_in and n_kept < 0.05 * n_in:
+                loud.append(
+                    f"curate kept only {n_kept:,} of {n_in:,} documents of {cfg.name!r} "
+                    f"({1 - n_kept / n_in:.0%} dropped; rules: {funnel.get('rules_profile', '?')}). "
+                    "Check the funnel: a source of another kind may need other rules (see sources/books.yaml)"
+                )
         title = "curate summary" + (" (dry run: no decisions written)" if dry_run else "")
         cols = ["source", "docs in", "docs kept", "kept share", "files computed", "files skipped", "seconds"]
         results.print(summary_table(title, cols, rows))
+        for line in loud:
+            console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
         if failed:
             for name, line in failed:
                 console.print(

@@ -121,11 +121,47 @@ def curate_config(cfg: SourceConfig) -> CurateConfig:
     return cfg._curate if cfg._curate is not None else resolve_curate_config(cfg)
 
 
+#: Defaults by kind of source, under whatever the ``curate:`` section sets. Web rules on a book drop it
+#: (Gopher's 100k-word cap, the alpha ratio of verse; a non-English book fails the English langid), and
+#: C4/FineWeb's sentence and line rules drop good short forum threads.
+PROFILES: dict[str, dict[str, Any]] = {
+    "books": {"langid": {"languages": None, "min_score": 0.5}, "filters": ["gopher_repetition"]},
+    "forums": {
+        "langid": {"languages": ["en"], "min_score": 0.65},
+        "filters": ["gopher_repetition", "gopher_quality"],
+        "gopher_quality": {"min_doc_words": 30},
+    },
+    "web": {},  # the FineWeb chain: CurateConfig's own defaults
+}
+KIND_PROFILE = {
+    "gutenberg": "books",
+    "epub": "books",
+    "stackexchange": "forums",
+    "reddit": "forums",
+    "mbox": "forums",
+}  # fmt: skip  (every other kind: web)
+
+
+def profile_of(kind: str) -> str:
+    return KIND_PROFILE.get(kind, "web")
+
+
+def _merged(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    out = dict(defaults)
+    for k, v in given.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def resolve_curate_config(cfg: SourceConfig) -> CurateConfig:
-    """Validate ``cfg.curate`` (an absent section means all defaults); relative model paths are resolved
-    against the config file's folder. Raises :class:`ConfigError` with located messages."""
+    """Validate ``cfg.curate`` over the defaults of the source's kind (:data:`PROFILES`); relative model
+    paths are resolved against the config file's folder. Raises :class:`ConfigError` with located
+    messages."""
     where = cfg.config_path or Path(f"<source {cfg.name}>")
-    cc = validate(CurateConfig, cfg.curate or {}, where, prefix=("curate",))
+    section = cfg.curate or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: key 'curate' must be a mapping of curation settings")
+    cc = validate(CurateConfig, _merged(PROFILES[profile_of(cfg.kind)], section), where, prefix=("curate",))
     base = cfg.base_dir()
     if cc.langid is not None and cc.langid.model is not None and not cc.langid.model.is_absolute():
         cc.langid.model = base / cc.langid.model

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from corpuskit.config import SourceConfig
-from corpuskit.curate.config import CurateConfig, curate_config
+from corpuskit.curate.config import CurateConfig, curate_config, profile_of
 from corpuskit.curate.rules import decide
 from corpuskit.curate.signals import quality_signals
 from corpuskit.documents import package_versions
@@ -203,6 +203,9 @@ def _curate_locked(
     decisions = apply_decisions(corpus, cfg.name, cc, write=not dry_run)
     t2 = time.perf_counter()
     funnel = funnel_for_source(corpus, cfg.name, decisions=decisions, filters=list(cc.rules()))
+    funnel["rules_profile"] = f"{profile_of(cfg.kind)} defaults" + (
+        " + the config's curate:" if cfg.curate else ""
+    )
     funnel["run"] = {
         **counts,
         "signals_seconds": round(t1 - t0, 3),
@@ -214,6 +217,7 @@ def _curate_locked(
         atomic_write_json(
             SourceStore(corpus, cfg.name).summary("curate.json"),
             {
+                "rules_profile": profile_of(cfg.kind),
                 "thresholds": cc.thresholds(),
                 "filters": list(cc.rules()),
                 "signals_key": cc.signals_key(),
