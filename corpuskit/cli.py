@@ -314,6 +314,56 @@ def export(
 
 
 @app.command()
+def show(
+    corpus: Annotated[Path, typer.Argument(help="corpus folder")],
+    source: Annotated[str, typer.Argument(help="source name")],
+    id_prefix: Annotated[str | None, typer.Option("--id", help="documents whose id starts with this")] = None,
+    dropped_by: Annotated[
+        str | None,
+        typer.Option(help="only documents dropped by this filter or reason (e.g. c4, near_duplicate)"),
+    ] = None,
+    kept: Annotated[bool, typer.Option(help="only documents every stage kept")] = False,
+    sample: Annotated[int, typer.Option(min=1, help="how many documents (a seeded sample)")] = 5,
+    seed: Annotated[int, typer.Option(help="sample seed")] = 0,
+    full: Annotated[bool, typer.Option(help="the whole text, not an excerpt")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="one JSON document (all columns) on stdout")
+    ] = False,
+) -> None:
+    """Look at documents with their signals and the decision of every stage."""
+    from corpuskit.analyse.show import as_records, select_documents, signal_columns
+    from corpuskit.store.atomic import json_safe
+
+    if not corpus.is_dir():
+        raise fail(f"{corpus}: corpus folder not found; run `corpuskit ingest` first or check the path")
+    frame = select_documents(
+        corpus, source, id_prefix=id_prefix, dropped_by=dropped_by, kept=kept, sample=sample, seed=seed
+    )
+    if json_out:
+        sys.stdout.write(
+            json.dumps(json_safe(as_records(frame)), indent=2, default=str, allow_nan=False) + "\n"
+        )
+        return
+    if frame.height == 0:
+        console.print("no documents match")
+        return
+    signals = signal_columns(frame)
+    for row in frame.iter_rows(named=True):
+        verdict = row.get("drop_reason") or "kept"
+        results.print(f"[bold]{row['id']}[/]  {escape(row['locator'])}  → {escape(verdict)}", highlight=False)
+        if row.get("url"):
+            results.print(f"  url: {escape(row['url'])}", highlight=False)
+        sig = ", ".join(f"{c}={row[c]:.4g}" if isinstance(row[c], float) else f"{c}={row[c]}" for c in signals
+                        if row[c] is not None)  # fmt: skip
+        if sig:
+            results.print(f"  signals: {escape(sig)}", highlight=False, soft_wrap=True)
+        text = row["text"] or ""
+        shown = text if full or len(text) <= 800 else text[:800] + f" … [{len(text):,} characters; --full]"
+        results.print(escape(shown), highlight=False, markup=False)
+        results.print("")
+
+
+@app.command()
 def doctor(
     configs: Annotated[
         list[Path] | None, typer.Argument(help="source configs whose extractors and models to check too")

@@ -244,4 +244,6 @@ def _render_explain(data: dict) -> object:
     from rich.text import Text
 
     head = Text(f"document {data['id']} (source {data['source']}, {data['file']}): {verdict}", style="bold")
-    return Group(head, *parts)
+    text = data.get("text") or ""
+    excerpt = Text(text[:600] + (f" … [{len(text):,} characters]" if len(text) > 600 else ""))
+    return Group(head, excerpt, *parts)

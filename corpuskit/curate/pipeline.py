@@ -239,10 +239,29 @@ def explain(corpus: Path, source: str, doc_id: str, cc: CurateConfig) -> dict[st
     from corpuskit.curate.explain import explain_row
 
     store = SourceStore(Path(corpus), source)
+    found = []
     for d in doc_records(corpus, source):
         if not attribute_current(store, SIGNALS, d):
             continue
-        row = pl.scan_parquet(store.attribute_file(SIGNALS, d.name)).filter(pl.col("id") == doc_id).collect()
-        if row.height:
-            return explain_row(row, cc, source=source, file=d.name)
-    return None
+        rows = (
+            pl.scan_parquet(store.attribute_file(SIGNALS, d.name))
+            .filter(pl.col("id").str.starts_with(doc_id))  # the funnel prints id prefixes
+            .collect()
+        )
+        found += [(d.name, rows[i]) for i in range(rows.height)]
+    if len(found) > 1:
+        from corpuskit.configs import ConfigError
+
+        ids = ", ".join(r["id"][0] for _, r in found[:5])
+        raise ConfigError(
+            f"id prefix {doc_id!r} matches {len(found)} documents of {source!r} ({ids}, ...); give more"
+        )
+    if not found:
+        return None
+    name, row = found[0]
+    out = explain_row(row, cc, source=source, file=name)
+    text = (
+        pl.scan_parquet(store.documents_dir / name).filter(pl.col("id") == out["id"]).select("text").collect()
+    )
+    out["text"] = text["text"][0] if text.height else None
+    return out
