@@ -26,12 +26,16 @@ def export_source(
 ) -> tuple[int, list[Path]]:
     """Export one source, one output file per input part (streams part by part; bounded memory).
 
-    Dolma's ``added`` is when corpuskit ingested the part (the marker's time), ``created`` when the
-    content was made (from the connector), so re-exporting gives the same bytes.
+    ``dolma``: ``<out>/<source>/documents/part-*.jsonl.gz``, the layout ``dolma tag/dedupe/mix`` read;
+    ``added`` is when corpuskit ingested the source, ``created`` when the content was made (omitted when
+    unknown: Dolma wants a string, never null); ``metadata`` the connector's fields. ``parquet``: one
+    schema for every source — :data:`PARQUET_COLUMNS`, ``metadata`` as a JSON string and the combined
+    ``drop_reason`` — so tools load all sources at once (Hugging Face ``datasets``, duckdb, Spark).
+    Re-exporting gives the same bytes.
     """
     if fmt not in {"dolma", "parquet"}:
         raise ValueError(f"unknown export format {fmt!r}; use 'dolma' or 'parquet'")
-    out_dir = Path(out_dir) / source
+    out_dir = Path(out_dir) / source / ("documents" if fmt == "dolma" else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     added = read_manifest(corpus, source).get("written_at") or datetime.now(UTC).isoformat(timespec="seconds")
     written, files = 0, []
@@ -42,7 +46,7 @@ def export_source(
         frame = pl.concat(frames, how="diagonal_relaxed")
         if fmt == "parquet":
             path = out_dir / f"part-{part.key}.parquet"
-            atomic_write_parquet(path, frame)
+            atomic_write_parquet(path, _fixed_schema(frame, added))
         else:
             path = out_dir / f"part-{part.key}.jsonl.gz"
             _write_dolma(path, frame, added)
@@ -53,23 +57,36 @@ def export_source(
     return written, files
 
 
+PARQUET_COLUMNS = ["id", "source", "text", "url", "locator", "created", "added", "metadata", "drop_reason"]
+
+
+def _fixed_schema(frame: pl.DataFrame, added: str) -> pl.DataFrame:
+    """The same columns and types for every source (signals stay in the corpus's attribute sets)."""
+    if "drop_reason" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("drop_reason"))
+    return frame.with_columns(pl.lit(added).alias("added")).select(PARQUET_COLUMNS)
+
+
 def _write_dolma(path: Path, frame: pl.DataFrame, added: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    extra_cols = [c for c in frame.columns if c not in {"id", "text", "source", "created", "metadata"}]
     # mtime=0: gzip otherwise stamps the current time and the same export would differ byte-wise.
     with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
         for row in frame.iter_rows(named=True):
             meta = json.loads(row["metadata"]) if row["metadata"] else {}
-            for c in extra_cols:
-                if row[c] is not None:
-                    meta[c] = row[c] if not isinstance(row[c], datetime) else row[c].isoformat()
+            for key in ("url", "locator", "drop_reason"):
+                if row.get(key) is not None:
+                    meta[key] = row[key]
             doc = {
                 "id": row["id"],
                 "text": row["text"],
                 "source": row["source"],
                 "added": added,
-                "created": row["created"].isoformat() if row["created"] else None,
                 "metadata": meta,
             }
+            if row["created"] is not None:  # Dolma: a string or absent, never null
+                doc["created"] = row["created"].isoformat()
             gz.write((json.dumps(doc, ensure_ascii=False, sort_keys=True) + "\n").encode())
+        gz.close()
+        raw.flush()
+        os.fsync(raw.fileno())
     os.replace(tmp, path)

@@ -144,20 +144,21 @@ def test_export_dolma_and_stats_cli(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     rows = []
-    for f in sorted((out / "src").glob("*.jsonl.gz")):
+    for f in sorted((out / "src" / "documents").glob("*.jsonl.gz")):
         with gzip.open(f, "rt") as fh:
             rows += [json.loads(line) for line in fh]
     assert len(rows) == 56
-    assert set(rows[0]) == {"id", "text", "source", "added", "created", "metadata"}
+    assert set(rows[0]) == {"id", "text", "source", "added", "metadata"}  # created unknown: absent, not null
+    assert all(v is not None for r in rows for v in r.values())
     assert rows[0]["source"] == "src"
-    first = sorted((out / "src").glob("*.jsonl.gz"))[0].read_bytes()
+    first = sorted((out / "src" / "documents").glob("*.jsonl.gz"))[0].read_bytes()
     subprocess.run(
         [sys.executable, "-m", "corpuskit.cli", "export", str(tmp_path / "corpus"), "--out", str(out)],
         check=True,
         capture_output=True,
         timeout=120,
     )
-    assert sorted((out / "src").glob("*.jsonl.gz"))[0].read_bytes() == first
+    assert sorted((out / "src" / "documents").glob("*.jsonl.gz"))[0].read_bytes() == first
 
     r = subprocess.run(
         [

@@ -1,0 +1,50 @@
+"""Exports other tools read as written: one Parquet schema for every source; Dolma's layout, no nulls."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+
+import pyarrow.dataset as ds
+from typer.testing import CliRunner
+
+from corpuskit.cli import app
+
+
+def test_parquet_export_has_one_schema_across_sources_and_dolma_no_nulls(tmp_path, shared_data):
+    (tmp_path / "books").mkdir()
+    shutil.copy(shared_data / "books/en_carroll_alice_pg11.txt", tmp_path / "books")
+    (tmp_path / "books.yaml").write_text(
+        "name: books\nkind: gutenberg\ninputs: ['books/*.txt']\noutput: corpus\n"
+    )
+    (tmp_path / "web").mkdir()
+    shutil.copy(shared_data / "web/commoncrawl_ccnet_jsonl/cc_en_head-0174.jsonl.gz", tmp_path / "web")
+    (tmp_path / "web.yaml").write_text(
+        "name: web\nkind: jsonl\ninputs: ['web/*.jsonl.gz']\noutput: corpus\n"
+        "options: {metadata_fields: all_other, created_field: created}\n"
+    )
+    run = CliRunner().invoke
+    for cfg in ("books.yaml", "web.yaml"):
+        assert run(app, ["ingest", str(tmp_path / cfg), "--workers", "1"]).exit_code == 0
+        assert run(app, ["curate", str(tmp_path / cfg)]).exit_code == 0
+    corpus = tmp_path / "corpus"
+    assert (
+        run(app, ["export", str(corpus), "--out", str(tmp_path / "pq"), "--format", "parquet"]).exit_code == 0
+    )
+    books = ds.dataset(tmp_path / "pq/books", format="parquet")
+    web = ds.dataset(tmp_path / "pq/web", format="parquet")
+    assert books.schema == web.schema
+    both = ds.dataset([ds.dataset(tmp_path / "pq" / s, format="parquet") for s in ("books", "web")])
+    assert both.count_rows() == books.count_rows() + web.count_rows() > 1
+
+    assert run(app, ["export", str(corpus), "--out", str(tmp_path / "dolma")]).exit_code == 0
+    for source in ("books", "web"):
+        files = sorted((tmp_path / "dolma" / source / "documents").glob("*.jsonl.gz"))
+        assert files
+        for f in files:
+            for line in gzip.open(f, "rt"):
+                doc = json.loads(line)
+                assert {"id", "text", "source", "added", "metadata"} <= set(doc)
+                assert all(v is not None for k, v in doc.items() if k != "metadata")
+                assert "created" not in doc or isinstance(doc["created"], str)
