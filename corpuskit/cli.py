@@ -50,8 +50,8 @@ class _Commands(TyperGroup):
         ):
             raise
         except Exception as e:  # a bug, not a user mistake: one line, the traceback only on request
-            if _debug():
-                raise
+            if _debug() or type(e).__module__.split(".")[0] in ("typer", "click"):
+                raise  # usage errors (a bad option value) are typer's/click's to print, with exit 2
             raise fail(
                 f"internal error: {type(e).__name__}: {e}\n(rerun with --debug or CORPUSKIT_DEBUG=1 for the "
                 "traceback, and please report it)",
@@ -109,7 +109,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @app.command()
 def ingest(
     configs: Annotated[list[Path], typer.Argument(help="source configs, e.g. sources/web.yaml")],
-    workers: Annotated[int, typer.Option(help="parallel processes (default: CPU cores)")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=0, help="parallel processes (default: the CPUs this process may use)")
+    ] = 0,
     force: Annotated[bool, typer.Option(help="redo inputs that are already done")] = False,
     executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
     wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,

@@ -271,7 +271,7 @@ def test_reddit_truncated_archive_keeps_what_was_read(shared_data, tmp_path, suf
     path = tmp_path / f"comments{suffix}"
     path.write_bytes(blob[: len(blob) // 2])
     records, reasons, _ = run("reddit", path, mode="comments")
-    assert reasons["truncated_archive"] == 1
+    assert reasons["truncated_input"] == 1
     assert 500 < len(records) < 3281
 
 
@@ -395,7 +395,7 @@ def test_mbox_gzip_and_truncated_gzip(shared_data, tmp_path):
     cut = tmp_path / "cut.mbox.gz"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     records, reasons, _ = run("mbox", cut)
-    assert reasons["truncated_archive"] == 1 and 5 < len(records) < 24
+    assert reasons["truncated_input"] == 1 and 5 < len(records) < 24
 
 
 # ------------------------------------------------------------------------------------- safe XML, configs

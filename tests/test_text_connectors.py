@@ -81,7 +81,7 @@ def test_truncated_gzip_keeps_earlier_lines(tmp_path: Path) -> None:
     p = tmp_path / "cut.jsonl.gz"
     p.write_bytes(data[: len(data) // 2])
     out = list(JsonlConnector().read(p, "cut"))
-    assert isinstance(out[-1], Skip) and out[-1].reason == "truncated_file"
+    assert isinstance(out[-1], Skip) and out[-1].reason == "truncated_input"
     docs = [r for r in out if isinstance(r, Record)]
     assert len(docs) > 10 and docs[0].text.startswith("doc 0 ")
     assert all(isinstance(r, Record) for r in out[:-1])

@@ -195,7 +195,7 @@ def test_truncated_gzip_keeps_records_before_the_cut(
     p.write_bytes(data[:cut])
     out = read(p)
     assert len(records(out)) == n_records
-    assert skips(out)[-1][1] == "truncated_gzip"
+    assert skips(out)[-1][1] == "truncated_input"
 
 
 # ------------------------------------------------------------------------------------- generated WARCs

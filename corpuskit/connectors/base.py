@@ -26,6 +26,11 @@ class Record:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+#: The one reason for "the input stops early" (a cut gzip/zstd/bz2/7z stream, a partial download), whatever
+#: the connector: every complete record before the cut is kept, and the skip says where reading stopped.
+TRUNCATED = "truncated_input"
+
+
 @dataclass
 class Skip:
     reason: str  # short snake_case reason counted in summaries, e.g. "non_html", "malformed_record"

@@ -34,7 +34,7 @@ from typing import Any
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import TRUNCATED, Connector, Options, Record, Skip, register
 from corpuskit.connectors.htmltext import html_to_text
 from corpuskit.connectors.streams import STREAM_ERRORS, open_bytes, strip_compression_suffix
 from corpuskit.connectors.tempstore import scratch_db
@@ -269,9 +269,7 @@ class MboxConnector(Connector):
                     if skip := self._add(con, line, raw):
                         yield skip
         except STREAM_ERRORS as e:
-            yield Skip(
-                "truncated_archive", f"after_line={line}", f"cannot read further: {type(e).__name__}: {e}"
-            )
+            yield Skip(TRUNCATED, f"after_line={line}", f"cannot read further: {type(e).__name__}: {e}")
 
     def _add(self, con: sqlite3.Connection, line: int, raw: bytes) -> Skip | None:
         opts = self.options

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import TRUNCATED, Connector, Options, Record, Skip, register
 from corpuskit.connectors.streams import STREAM_ERRORS, open_bytes, strip_compression_suffix
 from corpuskit.connectors.tempstore import scratch_db
 
@@ -154,9 +154,7 @@ def iter_objects(files: list[Path], label: bool) -> Iterator[tuple[str, Any] | S
                     except ValueError as e:
                         yield Skip("bad_json_line", f"{where}line={n}", f"invalid JSON: {e}")
         except STREAM_ERRORS as e:
-            yield Skip(
-                "truncated_archive", f"{where}line={n + 1}", f"cannot read further: {type(e).__name__}: {e}"
-            )
+            yield Skip(TRUNCATED, f"{where}line={n + 1}", f"cannot read further: {type(e).__name__}: {e}")
 
 
 def _json_array(fh: Any, where: str) -> Iterator[tuple[str, Any] | Skip]:

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import TRUNCATED, Connector, Options, Record, Skip, register
 from corpuskit.connectors.htmltext import html_to_text
 from corpuskit.connectors.safexml import RowParser
 from corpuskit.connectors.streams import STREAM_ERRORS, open_bytes, strip_compression_suffix
@@ -303,7 +303,7 @@ class StackExchangeConnector(Connector):
                     while chunk := fh.read(1 << 20):
                         loader.consume(table, parser.feed(chunk))
             except STREAM_ERRORS as e:
-                loader.skip(Skip("truncated_archive", f"{f.name}", f"cannot read further: {e}"))
+                loader.skip(Skip(TRUNCATED, f"{f.name}", f"cannot read further: {e}"))
             loader.consume(table, parser.close())
         return True
 
@@ -330,9 +330,16 @@ class StackExchangeConnector(Connector):
                 z.extract(targets=list(members.values()), factory=Factory())
                 for sink in sinks:
                     sink.close()  # no-op when py7zr already closed it
+        except ImportError:
+            raise  # a broken install (py7zr needs psutil, say), not a bad archive: the run stops and says so
         except Exception as e:  # py7zr raises many types (Bad7zFile, CrcError, lzma/EOF errors)
+            cut = isinstance(e, EOFError) or "truncat" in str(e).lower()
             loader.skip(
-                Skip("bad_archive", path.name, f"7z archive unreadable or truncated: {type(e).__name__}: {e}")
+                Skip(
+                    TRUNCATED if cut else "bad_archive",
+                    path.name,
+                    f"7z archive unreadable or truncated: {type(e).__name__}: {e}",
+                )  # fmt: skip
             )
             return loader.con.execute("SELECT COUNT(*) FROM q").fetchone()[0] > 0 or bool(loader.pending["q"])
         return True

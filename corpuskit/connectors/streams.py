@@ -57,6 +57,10 @@ def open_zstd(path: Path) -> BinaryIO:
     return io.BufferedReader(_ZstdRaw(path), buffer_size=1 << 20)  # type: ignore[return-value]
 
 
+class TruncatedStream(EOFError):
+    """A compressed stream that ends in the middle of a frame (a cut file or download)."""
+
+
 class _ZstdRaw(io.RawIOBase):
     """Multi-frame zstd reader with bounded memory that *notices truncation*.
 
@@ -79,7 +83,7 @@ class _ZstdRaw(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         n = self._reader.readinto(b)
         if n == 0 and len(b) and not zstd_frames_complete(self._path):
-            raise zstandard.ZstdError("zstd stream ends in the middle of a frame (truncated file)")
+            raise TruncatedStream("zstd stream ends in the middle of a frame (truncated file)")
         return n
 
     def close(self) -> None:

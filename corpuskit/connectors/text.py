@@ -17,7 +17,7 @@ from typing import IO, Any, Literal
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import TRUNCATED, Connector, Options, Record, Skip, register
 from corpuskit.connectors.streams import STREAM_ERRORS, open_zstd
 
 _MISSING = object()
@@ -155,7 +155,7 @@ class JsonlConnector(Connector):
                         continue
                     yield mapper(obj, f"line={n}")
         except _STREAM_ERRORS as e:
-            reason = "truncated_file" if isinstance(e, EOFError) else "read_error"
+            reason = TRUNCATED if isinstance(e, EOFError) else "read_error"
             yield Skip(reason, f"line={n + 1}", f"cannot read further: {type(e).__name__}: {e}"[:300])
 
 

@@ -30,7 +30,7 @@ from typing import IO, Any, Literal
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import TRUNCATED, Connector, Options, Record, Skip, register
 
 # ---------------------------------------------------------------------------------------------- options
 
@@ -391,7 +391,7 @@ class WarcConnector(Connector):
                 except _Resync as r:
                     if r.skip is not None:
                         yield r.skip
-                        if (r.skip.reason == "truncated_gzip" and whole_gzip) or resyncs >= opts.max_resyncs:
+                        if (r.skip.reason == TRUNCATED and whole_gzip) or resyncs >= opts.max_resyncs:
                             return
                         resyncs += 1
                     found = self._find_next_record(raw, r.search_from, gz and not whole_gzip)
@@ -439,7 +439,7 @@ class WarcConnector(Connector):
                 if isinstance(e, EOFError | zlib.error | gzip.BadGzipFile) or _gzip_broken_at(
                     raw, offset, whole_gzip
                 ):
-                    reason = "truncated_gzip"
+                    reason = TRUNCATED
                 else:
                     reason = "malformed_record"
                 detail = _first_line(e) if isinstance(e, ArchiveLoadFailed) else f"{type(e).__name__}: {e}"
@@ -591,7 +591,7 @@ def _unread_tail(raw: IO[bytes], offset: int, whole_gzip: bool) -> str | None:
     if not rest.strip(b"\r\n\x00 "):
         return None
     if rest[:2] == b"\x1f\x8b":
-        return "truncated_gzip" if _gzip_broken_at(raw, offset, False) else None
+        return TRUNCATED if _gzip_broken_at(raw, offset, False) else None
     return "truncated_record"
 
 
@@ -664,7 +664,7 @@ class HtmlConnector(Connector):
                 stream: IO[bytes] = gzip.GzipFile(fileobj=fh) if gz else fh
                 body, too_big = read_limited(stream, limit)
         except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-            return Skip("truncated_gzip", locator, f"{type(e).__name__}: {e}")
+            return Skip(TRUNCATED, locator, f"{type(e).__name__}: {e}")
         except OSError as e:
             return Skip("read_error", locator, f"{type(e).__name__}: {e}")
         if too_big:

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="show the funnel; write no decisions")
         ] = False,
-        workers: Annotated[int, typer.Option(help="parallel processes for the signals")] = 1,
+        workers: Annotated[int, typer.Option(min=1, help="parallel processes for the signals")] = 1,
         corpus: Annotated[
             Path | None, typer.Option(help="corpus folder (default: the config's output)")
         ] = None,
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(help="at most this many documents per side (seeded sample)")
         ] = 100_000,
         seed: Annotated[int, typer.Option(help="seed for sampling, split and training")] = 0,
-        epoch: Annotated[int, typer.Option(help="training epochs")] = 5,
+        epoch: Annotated[int, typer.Option(min=1, help="training epochs")] = 5,
     ) -> None:
         """Train a classifier of reference text vs web text; ``quality_score`` is then a signal to threshold.
 

@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         hash_mode: str | None = typer.Option(None, "--hash", help="fast (default) or datasketch"),
         keep: str | None = typer.Option(None, help="comma list of rules, e.g. source,quality,longest"),
         source_priority: str | None = typer.Option(None, help="comma list of preferred sources"),
-        workers: int | None = typer.Option(None, help="processes for signatures"),
+        workers: int | None = typer.Option(None, min=1, help="processes for signatures"),
         overlap_json: Path | None = typer.Option(None, help="where to save the overlap matrix JSON"),
         allow_incomplete: bool = typer.Option(
             False, help="dedup sources even though some of their inputs failed or are missing"
