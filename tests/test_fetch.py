@@ -32,6 +32,7 @@ class Server:
         self.ignore_if_range = False  # answer a Range with 206 even when If-Range no longer matches
         self.stall_s = 0.0  # sleep before answering (timeouts)
         self.trickle_s = 0.0  # send the body one byte per this many seconds
+        self.short_length = False  # a Content-Length of half the body (a broken proxy)
         self.no_length = False  # stream without Content-Length (size checked while streaming)
         self.etag = '"v1"'
         outer = self
@@ -75,6 +76,9 @@ class Server:
                 body = data[start:]
                 self.send_header("ETag", outer.etag)
                 if outer.no_length:
+                    self.send_header("Connection", "close")
+                elif outer.short_length:
+                    self.send_header("Content-Length", str(len(body) // 2))
                     self.send_header("Connection", "close")
                 else:
                     self.send_header("Content-Length", str(len(body)))
@@ -345,3 +349,13 @@ def test_sha256_in_the_config_is_checked(server: Server, shared_data: Path, tmp_
     assert not list((tmp_path / "b" / "cache").glob("*whirl*")) and not any(
         p.suffix != ".lock" for p in (tmp_path / "b" / "cache").iterdir()
     )  # nothing cached as if it were the file
+
+
+def test_a_content_length_shorter_than_the_body_is_caught_by_a_checksum(
+    server: Server, shared_data: Path, tmp_path: Path
+) -> None:
+    """HTTP cannot tell half a file with a wrong Content-Length from a whole one; a checksum can."""
+    server.short_length = True
+    url = server.url(SAMPLE)
+    with pytest.raises(FetchError, match="does not match"):
+        fetch(url, cfg(tmp_path, sha256={url: sha(shared_data / SAMPLE)}), sleep=Sleeps())
