@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
-from corpuskit.progress import console, make_progress, results, summary_table
+from corpuskit.progress import JsonOutput, console, make_progress, results, summary_table
 from corpuskit.store.lock import SourceBusy
 from corpuskit.store.units import UnitsAborted, UnitsFailed
 
@@ -115,6 +115,9 @@ def ingest(
     force: Annotated[bool, typer.Option(help="redo inputs that are already done")] = False,
     executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
     wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="also write the results as JSON to this file ('-': stdout)")
+    ] = None,
 ) -> None:
     """Turn a source's inputs into documents (Parquet shards); resumes where a killed run stopped.
 
@@ -132,49 +135,71 @@ def ingest(
     if executor == "ray" and importlib.util.find_spec("ray") is None:
         raise fail("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
     failed: list = []
-    for cfg in cfgs:
-        with make_progress() as progress:
-            shards = progress.add_task(f"{cfg.name}: inputs", total=None, rate="")
-            docs = progress.add_task(f"{cfg.name}: documents", total=None, rate="")
-            t0 = time.perf_counter()
+    with JsonOutput(json_out) as jout:
+        jout.add(sources=[])
+        for cfg in cfgs:
+            with make_progress() as progress:
+                shards = progress.add_task(f"{cfg.name}: inputs", total=None, rate="")
+                docs = progress.add_task(f"{cfg.name}: documents", total=None, rate="")
+                t0 = time.perf_counter()
 
-            def on_progress(kind: str, n: int, shards=shards, docs=docs, t0=t0) -> None:
-                if kind == "inputs":
-                    progress.update(shards, total=n)
-                elif kind == "shards":
-                    progress.advance(shards, n)
-                else:
-                    progress.advance(docs, n)
-                    done = progress.tasks[docs].completed
-                    progress.update(docs, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} docs/s")
+                def on_progress(kind: str, n: int, shards=shards, docs=docs, t0=t0) -> None:
+                    if kind == "inputs":
+                        progress.update(shards, total=n)
+                    elif kind == "shards":
+                        progress.advance(shards, n)
+                    else:
+                        progress.advance(docs, n)
+                        done = progress.tasks[docs].completed
+                        progress.update(
+                            docs, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} docs/s"
+                        )
 
-            try:
-                summary = run_ingest(
-                    cfg,
-                    workers=workers or None,
-                    force=force,
-                    executor=executor,
-                    wait=wait,
-                    on_progress=on_progress,
+                try:
+                    summary = run_ingest(
+                        cfg,
+                        workers=workers or None,
+                        force=force,
+                        executor=executor,
+                        wait=wait,
+                        on_progress=on_progress,
+                    )
+                except FileNotFoundError as e:  # an input path or glob that matches nothing
+                    raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
+                except ValueError as e:
+                    raise fail(str(e)) from None
+            _print_ingest_summary(summary)
+            jout.data["sources"].append(_ingest_json(summary))
+            failed += [(cfg.name, r) for r in summary.failed]
+        if failed:
+            for name, r in failed:
+                console.print(
+                    f"[bold red]failed:[/] {escape(name)}: {escape(r.uri)}: {escape(str(r.failed))}",
+                    highlight=False,
+                    soft_wrap=True,
                 )
-            except FileNotFoundError as e:  # an input path or glob that matches nothing
-                raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
-            except ValueError as e:
-                raise fail(str(e)) from None
-        _print_ingest_summary(summary)
-        failed += [(cfg.name, r) for r in summary.failed]
-    if failed:
-        for name, r in failed:
-            console.print(
-                f"[bold red]failed:[/] {escape(name)}: {escape(r.uri)}: {escape(str(r.failed))}",
-                highlight=False,
-                soft_wrap=True,
+            raise fail(
+                f"{len(failed)} input(s) failed and are not committed; fix the cause and rerun "
+                "(done inputs are kept, failed ones are retried)",
+                1,
             )
-        raise fail(
-            f"{len(failed)} input(s) failed and are not committed; fix the cause and rerun "
-            "(done inputs are kept, failed ones are retried)",
-            1,
-        )
+
+
+def _ingest_json(summary) -> dict:
+    new = [r for r in summary.results if not r.skipped]
+    return {
+        "source": summary.source,
+        "corpus": str(summary.corpus),
+        "inputs": len(summary.results),
+        "resumed": len(summary.results) - len(new),
+        "failed": [{"input": r.uri, "error": str(r.failed)} for r in summary.failed],
+        "documents": summary.documents,
+        "documents_this_run": sum(r.documents for r in new),
+        "bytes_read_this_run": sum(r.bytes_in for r in new),
+        "seconds": round(summary.seconds, 3),
+        "skipped_by_reason": dict(sorted(summary.errors.items())),
+        "removed_stale_inputs": summary.removed_stale,
+    }
 
 
 def _print_ingest_summary(summary) -> None:
@@ -370,17 +395,23 @@ def doctor(
     configs: Annotated[
         list[Path] | None, typer.Argument(help="source configs whose extractors and models to check too")
     ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="also write the checks as JSON to this file ('-': stdout)")
+    ] = None,
 ) -> None:
     """Check that every library and model the stages need imports and works; exit 1 if one is broken."""
     from corpuskit.doctor import doctor_rows
 
-    rows, problems = doctor_rows(configs or [])
-    results.print(summary_table("corpuskit doctor", ["check", "needed by", "status", "detail"], rows))
-    for line in problems:
-        console.print(f"[bold red]problem:[/] {escape(line)}", highlight=False)
-    if problems:
-        raise typer.Exit(1)
-    console.print("[green]everything the stages need works[/]")
+    with JsonOutput(json_out) as jout:
+        rows, problems = doctor_rows(configs or [])
+        cols = ["check", "needed by", "status", "detail"]
+        jout.add(checks=[dict(zip(cols, r, strict=True)) for r in rows], problems=problems)
+        results.print(summary_table("corpuskit doctor", cols, [[escape(v) for v in r] for r in rows]))
+        for line in problems:
+            console.print(f"[bold red]problem:[/] {escape(line)}", highlight=False)
+        if problems:
+            raise typer.Exit(1)
+        console.print("[green]everything the stages need works[/]")
 
 
 def _register_areas() -> None:

@@ -10,8 +10,6 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from corpuskit.environment import CHECKS, Check, EnvironmentProblem, run_checks
 
 
@@ -65,5 +63,5 @@ def doctor_rows(configs: list[Path]) -> tuple[list[tuple[str, str, str, str]], l
             problems.append(f"{r.check.name} ({r.check.needed_by}): {r.detail}")
         else:
             status = "optional: unavailable"
-        rows.append(tuple(escape(v) for v in (r.check.name, r.check.needed_by, status, r.detail)))
+        rows.append((r.check.name, r.check.needed_by, status, r.detail))
     return rows, problems

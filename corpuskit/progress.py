@@ -12,6 +12,7 @@ import os
 import sys
 import time as _time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -157,3 +158,41 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
     return str(v)
+
+
+class JsonOutput:
+    """``--json TARGET`` for any command: collect results with :meth:`add`, written as one strict JSON
+    document on exit (``-`` = stdout, and then the tables go to stderr so stdout stays parseable)."""
+
+    def __init__(self, target: Path | str | None):
+        self.target = None if target is None else str(target)
+        self.data: dict[str, Any] = {}
+
+    def __enter__(self) -> JsonOutput:
+        if self.target == "-":
+            results.file = sys.stderr
+        return self
+
+    def add(self, **items: Any) -> None:
+        self.data.update(items)
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        results.file = None
+        import click
+
+        ended = exc_type is None or (
+            isinstance(exc_type, type) and issubclass(exc_type, click.exceptions.Exit)
+        )
+        if self.target is None or not ended:  # a failed run still reports (exit 1 + JSON); a crash does not
+            return
+        import json
+
+        from corpuskit.store.atomic import json_safe
+
+        text = json.dumps(json_safe(self.data), indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+        if self.target == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            Path(self.target).write_text(text)
+            console.print(f"numbers written to {self.target}", highlight=False)

@@ -63,3 +63,32 @@ def test_stats_json_to_stdout_is_one_strict_json_document(tmp_path):
 def test_export_of_a_missing_corpus_is_an_error(tmp_path):
     r = subprocess.run([*CLI, "export", str(tmp_path / "nope")], capture_output=True, text=True)
     assert r.returncode == 2 and "not found" in r.stderr
+
+
+def test_json_to_stdout_from_ingest_curate_dedup_and_doctor(tmp_path):
+    (tmp_path / "data").mkdir()
+    with open(tmp_path / "data" / "a.jsonl", "w") as fh:
+        for i in range(20):
+            fh.write(
+                json.dumps({"text": f"Story {i % 5} is about the river and the town near the old mill. " * 6})
+                + "\n"
+            )
+    (tmp_path / "s.yaml").write_text("name: s\nkind: jsonl\ninputs: ['data/*.jsonl']\noutput: corpus\n")
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    outs = {}
+    for cmd in (
+        ["ingest", "s.yaml", "--workers", "1"],
+        ["curate", "s.yaml"],
+        ["dedup", "s.yaml"],
+        ["doctor"],
+    ):
+        r = subprocess.run([*CLI, *cmd, "--json", "-"], cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        outs[cmd[0]] = json.loads(r.stdout, parse_constant=refuse)
+    assert outs["ingest"]["sources"][0]["documents"] == 20 and outs["ingest"]["sources"][0]["failed"] == []
+    assert outs["curate"]["sources"]["s"]["documents_in"] == 20
+    assert outs["dedup"]["per_source"]["s"]["kept"] == 5  # five distinct stories
+    assert any(c["check"] == "trafilatura" and c["status"] == "ok" for c in outs["doctor"]["checks"])

@@ -42,6 +42,10 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="curate a source even though some of its inputs failed or are missing")
         ] = False,
         wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,
+        json_out: Annotated[
+            Path | None,
+            typer.Option("--json", help="also write the funnels as JSON to this file ('-': stdout)"),
+        ] = None,
     ) -> None:
         """Add language, quality and model signals to a source's documents, then keep/drop them by threshold.
 
@@ -51,7 +55,7 @@ def register(app: typer.Typer) -> None:
         from corpuskit.config import load_source_config
         from corpuskit.curate.config import curate_config
         from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
-        from corpuskit.progress import console, make_progress, rate_text, results, summary_table
+        from corpuskit.progress import JsonOutput, console, make_progress, rate_text, results, summary_table
 
         try:
             cfgs = [load_source_config(c) for c in configs]
@@ -67,61 +71,77 @@ def register(app: typer.Typer) -> None:
             raise _fail(
                 f"document {explain_id!r} has no signals in {', '.join(c.name for c in cfgs)}; run curate"
             )
-        rows, failed, loud = [], [], []
-        for cfg in cfgs:
-            t0 = time.perf_counter()
-            with make_progress("docs") as progress:
-                task = progress.add_task(f"curate {cfg.name}", total=None, rate="")
+        with JsonOutput(json_out) as jout:
+            jout.add(sources={})
+            rows, failed, loud = [], [], []
+            for cfg in cfgs:
+                t0 = time.perf_counter()
+                with make_progress("docs") as progress:
+                    task = progress.add_task(f"curate {cfg.name}", total=None, rate="")
 
-                def on_progress(n: int, task=task, t0=t0, progress=progress) -> None:
-                    progress.advance(task, n)
-                    done = progress.tasks[task].completed
-                    progress.update(task, rate=rate_text(done, time.perf_counter() - t0, "docs"))
+                    def on_progress(n: int, task=task, t0=t0, progress=progress) -> None:
+                        progress.advance(task, n)
+                        done = progress.tasks[task].completed
+                        progress.update(task, rate=rate_text(done, time.perf_counter() - t0, "docs"))
 
-                funnel = curate_source(
-                    cfg,
-                    corpus=corpus,
-                    workers=workers,
-                    dry_run=dry_run,
-                    allow_incomplete=allow_incomplete,
-                    wait=wait,
-                    on_progress=on_progress,
-                    on_total=lambda n, task=task, progress=progress: progress.update(task, total=n),
+                    funnel = curate_source(
+                        cfg,
+                        corpus=corpus,
+                        workers=workers,
+                        dry_run=dry_run,
+                        allow_incomplete=allow_incomplete,
+                        wait=wait,
+                        on_progress=on_progress,
+                        on_total=lambda n, task=task, progress=progress: progress.update(task, total=n),
+                    )
+                results.print(render_funnel(funnel))
+                jout.data["sources"][cfg.name] = funnel
+                run = funnel["run"]
+                rows.append(
+                    [
+                        cfg.name,
+                        funnel["documents_in"],
+                        funnel["documents_kept"],
+                        funnel["documents_kept"] / funnel["documents_in"] if funnel["documents_in"] else 0.0,
+                        run["computed"],
+                        run["skipped"],
+                        round(time.perf_counter() - t0, 2),
+                    ]
                 )
-            results.print(render_funnel(funnel))
-            run = funnel["run"]
-            rows.append(
-                [
-                    cfg.name,
-                    funnel["documents_in"],
-                    funnel["documents_kept"],
-                    funnel["documents_kept"] / funnel["documents_in"] if funnel["documents_in"] else 0.0,
-                    run["computed"],
-                    run["skipped"],
-                    round(time.perf_counter() - t0, 2),
-                ]
-            )
-            failed += [(cfg.name, f) for f in run["failed"]]
-            n_in, n_kept = funnel["documents_in"], funnel["documents_kept"]
-            if n_in and n_kept < 0.05 * n_in:
-                loud.append(
-                    f"curate kept only {n_kept:,} of {n_in:,} documents of {cfg.name!r} "
-                    f"({1 - n_kept / n_in:.0%} dropped; rules: {funnel.get('rules_profile', '?')}). "
-                    "Check the funnel: a source of another kind may need other rules (see sources/books.yaml)"
+                failed += [(cfg.name, f) for f in run["failed"]]
+                n_in, n_kept = funnel["documents_in"], funnel["documents_kept"]
+                if n_in and n_kept < 0.05 * n_in:
+                    loud.append(
+                        f"curate kept only {n_kept:,} of {n_in:,} documents of {cfg.name!r} "
+                        f"({1 - n_kept / n_in:.0%} dropped; rules: {funnel.get('rules_profile', '?')}). "
+                        "Check the funnel: a source of another kind may need other rules "
+                        "(see sources/books.yaml)"
+                    )
+            title = "curate summary" + (" (dry run: no decisions written)" if dry_run else "")
+            cols = [
+                "source",
+                "docs in",
+                "docs kept",
+                "kept share",
+                "files computed",
+                "files skipped",
+                "seconds",
+            ]
+            results.print(summary_table(title, cols, rows))
+            for line in loud:
+                console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+            if failed:
+                for name, line in failed:
+                    console.print(
+                        f"[bold red]failed:[/] {escape(name)}: {escape(line)}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
+                raise _fail(
+                    f"signals of {len(failed)} document file(s) failed (no decisions for them); "
+                    "rerun retries them",
+                    1,
                 )
-        title = "curate summary" + (" (dry run: no decisions written)" if dry_run else "")
-        cols = ["source", "docs in", "docs kept", "kept share", "files computed", "files skipped", "seconds"]
-        results.print(summary_table(title, cols, rows))
-        for line in loud:
-            console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
-        if failed:
-            for name, line in failed:
-                console.print(
-                    f"[bold red]failed:[/] {escape(name)}: {escape(line)}", highlight=False, soft_wrap=True
-                )
-            raise _fail(
-                f"signals of {len(failed)} document file(s) failed (no decisions for them); rerun retries", 1
-            )
 
     quality = typer.Typer(
         help="Model-based quality classifier (fastText, GPT-3 / DCLM style).", no_args_is_help=True

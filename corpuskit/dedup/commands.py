@@ -13,7 +13,7 @@ from corpuskit.config import ConfigError, load_source_config
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
 from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.progress import console, make_progress, results, summary_table
+from corpuskit.progress import JsonOutput, console, make_progress, results, summary_table
 from corpuskit.store import list_sources
 
 
@@ -81,6 +81,9 @@ def register(app: typer.Typer) -> None:
             False, help="dedup sources even though some of their inputs failed or are missing"
         ),
         wait: bool = typer.Option(False, help="wait for another command writing these sources"),
+        json_out: Path | None = typer.Option(
+            None, "--json", help="also write the results as JSON to this file ('-': stdout)"
+        ),
     ) -> None:
         """Find exact and near duplicates (MinHash-LSH) within and across sources; keep one per cluster."""
         try:
@@ -124,29 +127,41 @@ def register(app: typer.Typer) -> None:
         except ConfigError as e:
             console.print(f"[red]error:[/red] {escape(str(e))}")
             raise typer.Exit(2) from None
-        b, r = result.banding
-        rows_out = [
-            [
-                s,
-                d.get("documents", 0),
-                d.get("hashed", 0),
-                d.get("exact_duplicate", 0),
-                d.get("near_duplicate", 0),
-                d.get("kept", 0),
-                "reference" if s in ref else "deduplicated",
-            ]
-            for s, d in result.per_source.items()
-        ]
-        results.print(
-            summary_table(
-                f"dedup: threshold {cfg.threshold}, {cfg.ngram}-{cfg.unit} shingles, {cfg.num_perm} perms, "
-                f"{b} bands x {r} rows, verify={cfg.verify}; {result.clusters:,} clusters, "
-                f"{result.stats.candidate_pairs:,} candidate / {result.stats.verified_pairs:,} kept pairs",
-                ["source", "documents", "hashed", "exact dups", "near dups", "kept", "role"],
-                rows_out,
+        with JsonOutput(json_out) as jout:
+            jout.add(
+                threshold=cfg.threshold,
+                banding=list(result.banding),
+                clusters=result.clusters,
+                candidate_pairs=result.stats.candidate_pairs,
+                verified_pairs=result.stats.verified_pairs,
+                per_source=result.per_source,
+                overlap=result.overlap,
+                seconds=result.seconds,
             )
-        )
-        results.print(render_overlap(result.overlap))
-        saved = overlap_json or overlap_file(root)
-        results.print(f"overlap matrix saved to {saved}")
-        console.print("timings (s): " + json.dumps({k: round(v, 2) for k, v in result.seconds.items()}))
+            b, r = result.banding
+            rows_out = [
+                [
+                    s,
+                    d.get("documents", 0),
+                    d.get("hashed", 0),
+                    d.get("exact_duplicate", 0),
+                    d.get("near_duplicate", 0),
+                    d.get("kept", 0),
+                    "reference" if s in ref else "deduplicated",
+                ]
+                for s, d in result.per_source.items()
+            ]
+            results.print(
+                summary_table(
+                    f"dedup: threshold {cfg.threshold}, {cfg.ngram}-{cfg.unit} shingles, "
+                    f"{cfg.num_perm} perms, {b} bands x {r} rows, verify={cfg.verify}; "
+                    f"{result.clusters:,} clusters, {result.stats.candidate_pairs:,} candidate / "
+                    f"{result.stats.verified_pairs:,} kept pairs",
+                    ["source", "documents", "hashed", "exact dups", "near dups", "kept", "role"],
+                    rows_out,
+                )
+            )
+            results.print(render_overlap(result.overlap))
+            saved = overlap_json or overlap_file(root)
+            results.print(f"overlap matrix saved to {saved}")
+            console.print("timings (s): " + json.dumps({k: round(v, 2) for k, v in result.seconds.items()}))
