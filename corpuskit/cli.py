@@ -65,7 +65,7 @@ app = typer.Typer(
     help="Build pretraining corpora: ingest, curate, dedup, analyse, mix and ablate.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # corpuskit --install-completion / --show-completion
 )
 
 

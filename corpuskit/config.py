@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,10 @@ __all__ = [
 class FetchConfig(Strict):
     """How http(s) inputs are downloaded (see :mod:`corpuskit.connectors.fetch`)."""
 
-    cache_dir: Path = Field(Path(".corpuskit-cache"), description="where downloads are kept and resumed")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("CORPUSKIT_CACHE_DIR") or ".corpuskit-cache"),
+        description="where downloads are kept and resumed (default: $CORPUSKIT_CACHE_DIR or .corpuskit-cache)",
+    )
     timeout_s: float = Field(60.0, gt=0, description="connect/read timeout per request")
     retries: int = Field(5, ge=0, description="retries with exponential backoff on network errors / 5xx")
     max_bytes: int = Field(20 * 1024**3, gt=0, description="refuse downloads larger than this")
