@@ -40,7 +40,7 @@ class FetchConfig(Strict):
 
     cache_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get("CORPUSKIT_CACHE_DIR") or ".corpuskit-cache"),
-        description="where downloads are kept and resumed (default: $CORPUSKIT_CACHE_DIR or .corpuskit-cache)",
+        description="where downloads are kept and resumed ($CORPUSKIT_CACHE_DIR or .corpuskit-cache)",
     )
     timeout_s: float = Field(60.0, gt=0, description="connect/read timeout per request")
     retries: int = Field(5, ge=0, description="retries with exponential backoff on network errors / 5xx")
