@@ -48,3 +48,19 @@ def test_parquet_export_has_one_schema_across_sources_and_dolma_no_nulls(tmp_pat
                 assert {"id", "text", "source", "added", "metadata"} <= set(doc)
                 assert all(v is not None for k, v in doc.items() if k != "metadata")
                 assert "created" not in doc or isinstance(doc["created"], str)
+
+
+def test_mixture_shards_carry_their_dtype_in_the_name(tmp_path):
+    import numpy as np
+
+    from corpuskit.mix.shards import ShardWriter
+
+    for vocab, dtype in ((32_000, "uint16"), (100_000, "uint32")):
+        w = ShardWriter(tmp_path / dtype, vocab, shard_tokens=100)
+        w.write(np.arange(250) % vocab)
+        fmt = w.finish()
+        assert fmt["shards"] and all(n.endswith(f".{dtype}.bin") for n in fmt["shards"])
+        # a loader that only knows the file name reads the right values
+        name = fmt["shards"][0]
+        back = np.fromfile(tmp_path / dtype / name, dtype=name.split(".")[-2])
+        assert back[:5].tolist() == [0, 1, 2, 3, 4]

@@ -122,7 +122,9 @@ def test_same_seed_byte_identical_other_seed_differs(corpus, mixture, tmp_path):
         assert (mixture / f).read_bytes() == (again / f).read_bytes(), f
     other = tmp_path / "other"
     _build(corpus, other, seed=1)
-    assert (other / "tokens-00000.bin").read_bytes() != (mixture / "tokens-00000.bin").read_bytes()
+    assert (other / "tokens-00000.uint16.bin").read_bytes() != (
+        mixture / "tokens-00000.uint16.bin"
+    ).read_bytes()
     m1, m2 = (json.loads((p / "manifest.json").read_text()) for p in (mixture, other))
     assert m1["heldout"] == m2["heldout"]  # held-out sets do not depend on the mixture seed
 

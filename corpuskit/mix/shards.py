@@ -1,6 +1,8 @@
 """Token shards of a mixture: flat little-endian uint16/uint32 arrays like nanoGPT's ``.bin`` files.
 
-A mixture folder holds ``tokens-00000.bin``, ... and ``manifest.json``. Each document is followed by the
+A mixture folder holds ``tokens-00000.uint16.bin`` (or ``.uint32.bin``), ... and ``manifest.json``. The
+dtype is in every file name, so a nanoGPT-style loader that reads ``.bin`` files without the manifest
+cannot misread a uint32 mixture as uint16. Each document is followed by the
 end-of-text token, so a training window may span documents exactly as in GPT-2 / nanoGPT training.
 The manifest's ``"format"`` block says how to read the shards; :func:`open_mixture` memory-maps them.
 """
@@ -40,7 +42,7 @@ class ShardWriter:
         self._in_shard = 0
 
     def _open(self) -> None:
-        name = f"tokens-{len(self.shards):05d}.bin"
+        name = f"tokens-{len(self.shards):05d}.{self.dtype.name}.bin"  # e.g. tokens-00000.uint16.bin
         self._tmp = self.directory / f".{name}.tmp"
         self._fh = open(self._tmp, "wb")
         self.shards.append(name)
