@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
-from corpuskit.progress import JsonOutput, console, make_progress, results, summary_table
+from corpuskit.progress import JsonOutput, console, fail, make_progress, results, summary_table
 from corpuskit.store.lock import SourceBusy
 from corpuskit.store.units import UnitsAborted, UnitsFailed
 
@@ -84,12 +84,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks of internal errors")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="no progress or notes on stderr (results and errors still)")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
     ] = False,
 ) -> None:
     if debug:
         os.environ["CORPUSKIT_DEBUG"] = "1"
+    console.quiet = quiet
 
 
 # Each pipeline area adds its own commands (module must define `register(app)`).
@@ -99,11 +103,6 @@ COMMAND_MODULES = [
     "corpuskit.mix.commands",
     "corpuskit.ablate.commands",
 ]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # never wrapped
-    return typer.Exit(code)
 
 
 @app.command()

@@ -196,3 +196,14 @@ class JsonOutput:
         else:
             Path(self.target).write_text(text)
             console.print(f"numbers written to {self.target}", highlight=False)
+
+
+def fail(message: str, code: int = 2) -> Any:
+    """The one error printer: ``error: <message>`` on stderr, never wrapped, never silenced by ``-q``;
+    returns the ``typer.Exit`` to raise (2: a mistake to fix, 1: a failure, 3: busy)."""
+    import typer
+    from rich.markup import escape
+
+    console.quiet = False
+    console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)

@@ -92,3 +92,18 @@ def test_json_to_stdout_from_ingest_curate_dedup_and_doctor(tmp_path):
     assert outs["curate"]["sources"]["s"]["documents_in"] == 20
     assert outs["dedup"]["per_source"]["s"]["kept"] == 5  # five distinct stories
     assert any(c["check"] == "trafilatura" and c["status"] == "ok" for c in outs["doctor"]["checks"])
+
+
+def test_quiet_keeps_results_and_errors_and_drops_progress(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.jsonl").write_text(
+        "".join(json.dumps({"text": f"line {i}"}) + "\n" for i in range(5))
+    )
+    (tmp_path / "s.yaml").write_text("name: s\nkind: jsonl\ninputs: ['data/*.jsonl']\noutput: corpus\n")
+    env = {**os.environ, "CORPUSKIT_PROGRESS_EVERY_S": "0"}
+    r = subprocess.run(
+        [*CLI, "-q", "ingest", "s.yaml"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert r.returncode == 0 and "documents written (total)" in r.stdout and r.stderr == ""
+    r = subprocess.run([*CLI, "-q", "ingest", "missing.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 2 and "error:" in r.stderr

@@ -9,10 +9,9 @@ from typing import Any
 
 import typer
 import yaml
-from rich.markup import escape
 
 from corpuskit.config import ConfigError
-from corpuskit.progress import console, make_progress, results, summary_table
+from corpuskit.progress import console, fail, make_progress, results, summary_table
 
 
 def report(summary: dict[str, Any], output: Path) -> None:
@@ -81,8 +80,7 @@ def register(app: typer.Typer) -> None:
             cfg = load_ablation_config(config)
             run_and_report(cfg)
         except ConfigError as e:
-            console.print(f"[red]error:[/red] {escape(str(e))}")
-            raise typer.Exit(2) from None
+            raise fail(str(e)) from None
 
     @app.command("demo")
     def demo_cmd(
@@ -102,8 +100,7 @@ def register(app: typer.Typer) -> None:
                 app, out, data, tokens=tokens, seeds=seeds, workers=workers, threads=threads, scale=scale
             )
         except ConfigError as e:
-            console.print(f"[red]error:[/red] {escape(str(e))}")
-            raise typer.Exit(2) from None
+            raise fail(str(e)) from None
 
 
 # ---------------------------------------------------------------------------------------------- demo

@@ -16,10 +16,9 @@ from corpuskit.configs import ConfigError
 
 
 def _fail(msg: str, code: int = 2) -> typer.Exit:
-    from corpuskit.progress import console
+    from corpuskit.progress import fail
 
-    console.print(f"[bold red]error:[/] {escape(str(msg))}", highlight=False)
-    return typer.Exit(code)
+    return fail(msg, code)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from corpuskit.config import ConfigError, load_source_config
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
 from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.progress import JsonOutput, console, make_progress, results, summary_table
+from corpuskit.progress import JsonOutput, console, fail, make_progress, results, summary_table
 from corpuskit.store import list_sources
 
 
@@ -125,8 +124,7 @@ def register(app: typer.Typer) -> None:
                     wait=wait,
                 )
         except ConfigError as e:
-            console.print(f"[red]error:[/red] {escape(str(e))}")
-            raise typer.Exit(2) from None
+            raise fail(str(e)) from None
         with JsonOutput(json_out) as jout:
             jout.add(
                 threshold=cfg.threshold,

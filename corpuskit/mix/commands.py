@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from corpuskit.configs import ConfigError
 from corpuskit.mix.config import DecontamSettings, MixtureConfig, StudyConfig, load_study_config
@@ -23,11 +22,10 @@ from corpuskit.mix.sampler import (
 from corpuskit.store import list_sources
 
 
-def _fail(msg: str) -> typer.Exit:
-    from corpuskit.progress import console
+def _fail(msg: str, code: int = 2) -> typer.Exit:
+    from corpuskit.progress import fail
 
-    console.print(f"[red]error:[/red] {escape(str(msg))}", markup=True, highlight=False)
-    return typer.Exit(2)
+    return fail(msg, code)
 
 
 def register(app: typer.Typer) -> None:
