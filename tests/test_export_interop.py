@@ -64,3 +64,27 @@ def test_mixture_shards_carry_their_dtype_in_the_name(tmp_path):
         name = fmt["shards"][0]
         back = np.fromfile(tmp_path / dtype / name, dtype=name.split(".")[-2])
         assert back[:5].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_a_trained_tokenizer_is_a_hugging_face_tokenizer_folder(tmp_path):
+    from corpuskit.mix.tokenizer import EOT, train_bpe
+
+    texts = [f"the river and the town number {i} near the old mill" for i in range(300)]
+    (tmp_path / "tok").mkdir()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "tokenizer_config.json").write_text('{"hand": "made"}')
+    train_bpe(texts, 300, tmp_path / "tok" / "tokenizer.json")
+    train_bpe(texts, 300, tmp_path / "mine" / "tokenizer.json")
+    config = json.loads((tmp_path / "tok" / "tokenizer_config.json").read_text())
+    special = json.loads((tmp_path / "tok" / "special_tokens_map.json").read_text())
+    assert config["eos_token"] == special["eos_token"] == EOT
+    assert config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    assert json.loads((tmp_path / "mine" / "tokenizer_config.json").read_text()) == {
+        "hand": "made"
+    }  # not ours
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        return  # transformers is not a dependency; the files follow its folder layout
+    tok = AutoTokenizer.from_pretrained(tmp_path / "tok")
+    assert tok.eos_token == EOT and tok.decode(tok.encode("the river")) == "the river"

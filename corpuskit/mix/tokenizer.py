@@ -132,4 +132,32 @@ def train_bpe(
     tok.train_from_iterator(texts, trainer=trainer)
     out_path = Path(out_path)
     atomic_write_bytes(out_path, tok.to_str().encode("utf-8"))
+    write_hf_folder_files(out_path)
     return HFTokenizer(out_path)
+
+
+HF_CONFIG = "tokenizer_config.json"
+HF_SPECIAL = "special_tokens_map.json"
+
+
+def write_hf_folder_files(tokenizer_json: Path) -> None:
+    """``tokenizer_config.json`` and ``special_tokens_map.json`` beside ``tokenizer.json``, so the folder
+    loads with ``AutoTokenizer.from_pretrained(folder)`` with ``<|endoftext|>`` as eos/bos/pad. Files of
+    those names that corpuskit did not write are left alone."""
+    from corpuskit.store.atomic import atomic_write_json, read_json
+
+    specials = {"bos_token": EOT, "eos_token": EOT, "unk_token": EOT, "pad_token": EOT}
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        **specials,
+        "add_prefix_space": False,
+        "clean_up_tokenization_spaces": False,
+        "model_max_length": 2**60,
+        "written_by": "corpuskit",
+    }
+    folder = Path(tokenizer_json).parent
+    for name, data in ((HF_CONFIG, config), (HF_SPECIAL, {**specials, "written_by": "corpuskit"})):
+        path = folder / name
+        old = read_json(path) if path.exists() else {"written_by": "corpuskit"}
+        if isinstance(old, dict) and old.get("written_by") == "corpuskit":
+            atomic_write_json(path, data)
