@@ -389,6 +389,27 @@ def show(
         results.print("")
 
 
+@app.command("export-tokens")
+def export_tokens(
+    mixture: Annotated[Path, typer.Argument(help="a mixture folder written by `corpuskit mix`")],
+    out: Annotated[Path, typer.Option(help="output prefix: writes PREFIX.bin and PREFIX.idx")],
+    fmt: Annotated[str, typer.Option("--format", help="megatron (indexed dataset .bin/.idx)")] = "megatron",
+) -> None:
+    """Write a mixture's tokens for other trainers (Megatron-LM's indexed dataset)."""
+    from corpuskit.mix.megatron import export_megatron, is_megatron_index
+
+    if fmt != "megatron":
+        raise fail(f"--format {fmt!r}: use 'megatron'")
+    if not (mixture / "manifest.json").exists():
+        raise fail(f"{mixture}: not a mixture folder (no manifest.json); run `corpuskit mix` first")
+    for suffix in (".bin", ".idx"):
+        p = out.with_name(out.name + suffix)
+        if p.exists() and not is_megatron_index(out.with_name(out.name + ".idx")):
+            raise fail(f"{p} exists and is not an export corpuskit wrote; choose another --out prefix")
+    info = export_megatron(mixture, out)
+    results.print(summary_table("export-tokens (megatron)", ["", ""], list(info.items())))
+
+
 @app.command()
 def doctor(
     configs: Annotated[

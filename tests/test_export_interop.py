@@ -88,3 +88,58 @@ def test_a_trained_tokenizer_is_a_hugging_face_tokenizer_folder(tmp_path):
         return  # transformers is not a dependency; the files follow its folder layout
     tok = AutoTokenizer.from_pretrained(tmp_path / "tok")
     assert tok.eos_token == EOT and tok.decode(tok.encode("the river")) == "the river"
+
+
+def _read_megatron(prefix):
+    """An independent reader of Megatron core's IndexedDataset index (version 1) and data files."""
+    import struct
+
+    import numpy as np
+
+    with open(f"{prefix}.idx", "rb") as f:
+        assert f.read(9) == b"MMIDIDX\x00\x00"
+        (version,) = struct.unpack("<Q", f.read(8))
+        (code,) = struct.unpack("<B", f.read(1))
+        (n_seq,) = struct.unpack("<Q", f.read(8))
+        (n_doc,) = struct.unpack("<Q", f.read(8))
+        sizes = np.frombuffer(f.read(4 * n_seq), dtype=np.int32)
+        pointers = np.frombuffer(f.read(8 * n_seq), dtype=np.int64)
+        doc_idx = np.frombuffer(f.read(8 * n_doc), dtype=np.int64)
+        assert f.read() == b""
+    dtype = {8: np.uint16, 4: np.int32}[code]
+    data = np.memmap(f"{prefix}.bin", dtype=dtype, mode="r")
+    item = np.dtype(dtype).itemsize
+    docs = [data[p // item : p // item + s] for p, s in zip(pointers, sizes, strict=True)]
+    return version, doc_idx, docs
+
+
+def test_megatron_export_reads_back_document_by_document(tmp_path):
+    import numpy as np
+
+    from corpuskit.documents import document_id
+    from corpuskit.mix.build import build_mixture
+    from corpuskit.mix.shards import open_mixture
+    from tests.store_helpers import commit_rows
+
+    words = "the river ran past the old town and the mill while light fell on water".split()
+    rows = [
+        {"id": document_id("s", str(i)), "source": "s", "locator": str(i),
+         "text": " ".join(words[(i + j) % len(words)] for j in range(40 + i)) + f" {i}."}
+        for i in range(60)
+    ]  # fmt: skip
+    commit_rows(tmp_path / "corpus", "s", "k", rows)
+    build_mixture(weights={"s": 1}, corpus=tmp_path / "corpus", output=tmp_path / "mix", tokens=3000,
+                  heldout_bytes=300, decontaminate=False)  # fmt: skip
+    res = CliRunner().invoke(
+        app, ["export-tokens", str(tmp_path / "mix"), "--out", str(tmp_path / "meg/mix")]
+    )
+    assert res.exit_code == 0, res.output
+    version, doc_idx, docs = _read_megatron(tmp_path / "meg/mix")
+    mix = open_mixture(tmp_path / "mix")
+    stream = np.concatenate([np.asarray(s) for s in mix.shards])
+    assert version == 1 and doc_idx.tolist() == list(range(len(docs) + 1))
+    assert np.array_equal(np.concatenate(docs), stream)  # every token, in order
+    assert all(d[-1] == mix.eot_id and (d[:-1] != mix.eot_id).all() for d in docs)  # one document each
+    (tmp_path / "other.bin").write_text("not ours")
+    res = CliRunner().invoke(app, ["export-tokens", str(tmp_path / "mix"), "--out", str(tmp_path / "other")])
+    assert res.exit_code == 2 and (tmp_path / "other.bin").read_text() == "not ours"
