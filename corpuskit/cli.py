@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
-from corpuskit.progress import JsonOutput, console, fail, make_progress, results, summary_table
+from corpuskit.progress import JsonOutput, console, fail, fail_units, make_progress, results, summary_table
 from corpuskit.store.lock import SourceBusy
 from corpuskit.store.units import UnitsAborted, UnitsFailed
 
@@ -171,16 +171,10 @@ def ingest(
             jout.data["sources"].append(_ingest_json(summary))
             failed += [(cfg.name, r) for r in summary.failed]
         if failed:
-            for name, r in failed:
-                console.print(
-                    f"[bold red]failed:[/] {escape(name)}: {escape(r.uri)}: {escape(str(r.failed))}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            raise fail(
+            raise fail_units(
+                [f"{name}: {r.uri}: {r.failed}" for name, r in failed],
                 f"{len(failed)} input(s) failed and are not committed; fix the cause and rerun "
                 "(done inputs are kept, failed ones are retried)",
-                1,
             )
 
 
@@ -232,16 +226,11 @@ def stats(
     ] = None,
 ) -> None:
     """Per-source documents, bytes, text lengths, errors — and the funnel and overlap once computed."""
-    to_stdout = json_out is not None and str(json_out) == "-"
-    if to_stdout:  # stdout carries exactly one JSON document; the tables go to stderr
-        results.file = sys.stderr
-    try:
-        _stats(corpus, json_out, to_stdout)
-    finally:
-        results.file = None  # back to stdout
+    with JsonOutput(json_out) as jout:
+        jout.add(**_stats(corpus))
 
 
-def _stats(corpus: Path, json_out: Path | None, to_stdout: bool) -> None:
+def _stats(corpus: Path) -> dict:
     from corpuskit.analyse.stats import corpus_stats
 
     if not corpus.is_dir():
@@ -287,15 +276,7 @@ def _stats(corpus: Path, json_out: Path | None, to_stdout: bool) -> None:
         section = extra(corpus)
         if section:
             out.update(section)
-    if json_out:
-        from corpuskit.store.atomic import json_safe
-
-        text = json.dumps(json_safe(out), indent=2, default=str, allow_nan=False) + "\n"  # strict JSON
-        if to_stdout:
-            sys.stdout.write(text)
-        else:
-            json_out.write_text(text)
-            console.print(f"numbers written to {json_out}")
+    return out
 
 
 def _stats_extensions():

@@ -270,23 +270,24 @@ def _ingest_locked(
     settings = ingest_settings(cfg)
     atomic_write_json(store.plan, {"inputs": keys, "settings": settings, "planned_at": now()})
 
+    # every commit record read (and its files checked) once; None: the record or a file is not intact
+    parts = {key: read_part(store, key, rows=True) for key in committed_keys(store)}
     # Parts and failures of inputs no longer in the config would silently stay: remove them.
     removed = []
-    for key in committed_keys(store):
+    for key, part in parts.items():
         if key not in keys:
-            rec = read_part(store, key)
-            removed.append(rec.record["input"]["uri"] if rec else key)
+            removed.append(part.record["input"]["uri"] if part else key)
             clear_part(store, key)
     for f in failures(store):
         if f.get("key") not in keys:
             store.part_failure(str(f.get("key"))).unlink(missing_ok=True)
-    _remove_orphan_files(store)
+    _remove_orphan_files(store, {f.name for k, p in parts.items() if p and k in keys for f in p.files})
 
     results: list[ShardResult] = []
     todo = []
     for uri in inputs:
         key = shard_key(uri)
-        part = None if force else read_part(store, key, rows=True)
+        part = None if force else parts.get(key)
         if (
             part is not None
             and part.record.get("settings") == settings
@@ -344,13 +345,8 @@ def _commit(
     return ShardResult(uri=uri, key=key, failed=out)
 
 
-def _remove_orphan_files(store: SourceStore) -> None:
-    """Document files no commit names (a killed run's leftovers, or of a removed input)."""
-    named = set()
-    for key in committed_keys(store):
-        part = read_part(store, key)
-        if part is not None:
-            named.update(f.name for f in part.files)
+def _remove_orphan_files(store: SourceStore, named: set[str]) -> None:
+    """Remove document files no intact commit names (a killed run's leftovers, or of a removed input)."""
     for p in store.documents_dir.glob("part-*.parquet"):
         if p.name not in named:
             p.unlink(missing_ok=True)

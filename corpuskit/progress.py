@@ -176,14 +176,13 @@ class JsonOutput:
     def add(self, **items: Any) -> None:
         self.data.update(items)
 
-    def __exit__(self, exc_type: object, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         results.file = None
         import click
 
-        ended = exc_type is None or (
-            isinstance(exc_type, type) and issubclass(exc_type, click.exceptions.Exit)
-        )
-        if self.target is None or not ended:  # a failed run still reports (exit 1 + JSON); a crash does not
+        # a finished run reports, a failed one too (exit 1); a usage error (exit 2) or a crash does not
+        ended = exc is None or (isinstance(exc, click.exceptions.Exit) and exc.exit_code in (0, 1))
+        if self.target is None or not ended:
             return
         import json
 
@@ -207,3 +206,12 @@ def fail(message: str, code: int = 2) -> Any:
     console.quiet = False
     console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def fail_units(lines: list[str], message: str) -> Any:
+    """Name every failed unit (``failed: <what>: <why>`` on stderr), then the one error; exit code 1."""
+    from rich.markup import escape
+
+    for line in lines:
+        console.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    return fail(message, 1)

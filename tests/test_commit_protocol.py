@@ -201,16 +201,7 @@ def test_a_second_writer_is_refused_with_exit_3_and_the_first_finishes_intact(tm
     jsonl(tmp_path / "served/slow.jsonl", 1000)
     gate = threading.Event()
 
-    class Held(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):  # noqa: N802
-            gate.wait(120)
-            super().do_GET()
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Held, directory=str(tmp_path / "served")))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = held_server(tmp_path / "served", gate)
     cfg = tmp_path / "src.yaml"
     cfg.write_text(
         "name: src\nkind: jsonl\noutput: corpus\nfetch: {timeout_s: 120, retries: 0}\n"
@@ -249,16 +240,7 @@ def test_killing_only_the_main_process_leaves_no_worker(tmp_path):
         jsonl(tmp_path / f"served/in-{f}.jsonl", 2000)
     gate = threading.Event()
 
-    class Held(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):  # noqa: N802
-            gate.wait(120)
-            super().do_GET()
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Held, directory=str(tmp_path / "served")))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = held_server(tmp_path / "served", gate)
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     cfg = tmp_path / "src.yaml"
     urls = ", ".join(f"'{base}/in-{f}.jsonl'" for f in range(4))
@@ -301,6 +283,23 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return ""
+
+
+def held_server(directory: Path, gate: threading.Event) -> ThreadingHTTPServer:
+    """A local file server whose answers wait until ``gate`` is set: a run downloading from it is held
+    mid-run, deterministically, however fast or busy the machine."""
+
+    class Held(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            gate.wait(120)
+            super().do_GET()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Held, directory=str(directory)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
 
 
 def _children(pid: int) -> list[int]:

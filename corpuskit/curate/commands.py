@@ -54,7 +54,15 @@ def register(app: typer.Typer) -> None:
         from corpuskit.config import load_source_config
         from corpuskit.curate.config import curate_config
         from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
-        from corpuskit.progress import JsonOutput, console, make_progress, rate_text, results, summary_table
+        from corpuskit.progress import (
+            JsonOutput,
+            console,
+            fail_units,
+            make_progress,
+            rate_text,
+            results,
+            summary_table,
+        )
 
         try:
             cfgs = [load_source_config(c) for c in configs]
@@ -130,16 +138,10 @@ def register(app: typer.Typer) -> None:
             for line in loud:
                 console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
             if failed:
-                for name, line in failed:
-                    console.print(
-                        f"[bold red]failed:[/] {escape(name)}: {escape(line)}",
-                        highlight=False,
-                        soft_wrap=True,
-                    )
-                raise _fail(
+                raise fail_units(
+                    [f"{name}: {line}" for name, line in failed],
                     f"signals of {len(failed)} document file(s) failed (no decisions for them); "
                     "rerun retries them",
-                    1,
                 )
 
     quality = typer.Typer(

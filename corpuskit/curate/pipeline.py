@@ -80,11 +80,6 @@ def _signals_task(corpus: str, source: str, doc_file: str, cc_json: str) -> tupl
     return frame.height, int(frame["text"].str.len_bytes().sum() or 0)
 
 
-def document_files(corpus: Path, source: str) -> list[Path]:
-    store = SourceStore(Path(corpus), source)
-    return [store.documents_dir / d.name for d in doc_records(corpus, source)]
-
-
 def compute_signals(
     corpus: Path,
     source: str,

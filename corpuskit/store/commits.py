@@ -19,6 +19,7 @@ the next successful run of the unit removes.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,8 +65,6 @@ def now() -> str:
 
 
 def settings_hash(settings: dict[str, Any]) -> str:
-    import json
-
     blob = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -101,10 +100,8 @@ def input_unchanged(record: dict[str, Any], local: Path | None, uri: str) -> boo
     old = record.get("input", {}).get("identity")
     if not isinstance(old, dict):
         return False
-    if "url" in old:
-        if local is None or not local.exists():
-            return True
-        return old == input_identity(local, uri)
+    if "url" in old and (local is None or not local.exists()):
+        return True
     try:
         return old == input_identity(local, uri)
     except OSError:

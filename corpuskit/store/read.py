@@ -55,8 +55,9 @@ def stale_sets(corpus: Path | str, source: str) -> dict[str, int]:
 def incomplete_units(corpus: Path | str, source: str) -> list[str]:
     """Why the source's documents are not the whole of its inputs: one line per failed or missing unit."""
     store = SourceStore(Path(corpus), source)
-    lines = [f"{f['uri']}: failed ({f['class']}: {f['message']})" for f in failures(store)]
-    failed = {f["key"] for f in failures(store)}
+    failed_units = failures(store)
+    lines = [f"{f['uri']}: failed ({f['class']}: {f['message']})" for f in failed_units]
+    failed = {f["key"] for f in failed_units}
     plan = read_json(store.plan)
     if isinstance(plan, dict):
         done = {p.key for p in list_parts(corpus, source)}

@@ -101,12 +101,7 @@ def run_units(
     from corpuskit.executors import get_executor
 
     tasks = [(fn, u.key, u.args) for u in units]
-    if executor == "local" and (workers <= 1 or len(tasks) <= 1):
-        from corpuskit.executors import local
-
-        outcomes: Iterator[_Outcome] = (_in_process(t, on_progress, local) for t in tasks)
-    else:
-        outcomes = get_executor(executor)(_guarded, tasks, workers, on_progress)
+    outcomes: Iterator[_Outcome] = get_executor(executor)(_guarded, tasks, workers, on_progress)
     try:
         for out in outcomes:
             if out.environment is not None:
@@ -117,8 +112,3 @@ def run_units(
             "a worker process died (killed, or out of memory); units finished before it are committed, "
             "the others are not: rerun to do them (with fewer --workers if memory is short)"
         ) from None
-
-
-def _in_process(task: tuple[Any, ...], on_progress: Callable[[int], None] | None, local: Any) -> _Outcome:
-    with local.reporting_to(on_progress):
-        return _guarded(*task)
