@@ -293,6 +293,9 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="dolma (JSONL.gz) or parquet")] = "dolma",
     kept_only: Annotated[bool, typer.Option(help="only documents that curation/dedup kept")] = False,
     source: Annotated[list[str] | None, typer.Option(help="sources to export (default: all)")] = None,
+    allow_incomplete: Annotated[
+        bool, typer.Option(help="export sources even though some inputs failed or decisions are stale")
+    ] = False,
 ) -> None:
     """Write documents for other tools: Dolma-style JSONL.gz (id, text, source, added, created, metadata)."""
     from corpuskit.export import export_source
@@ -309,6 +312,11 @@ def export(
         raise fail(f"unknown source(s) {', '.join(unknown)} in {corpus}; available: {', '.join(available)}")
     if fmt not in {"dolma", "parquet"}:
         raise fail(f"--format {fmt!r}: use 'dolma' or 'parquet'")
+    from corpuskit.store import SourceStore, require_complete
+
+    for s in chosen:  # an export is only as complete as its source: no failed inputs, no stale decisions
+        sets = SourceStore(corpus, s).attribute_sets()
+        require_complete(corpus, s, stage="export", allow_incomplete=allow_incomplete, sets=sets)
     rows = []
     with make_progress() as progress:
         task = progress.add_task("export", total=None, rate="")

@@ -68,6 +68,8 @@ def test_an_input_that_vanishes_fails_loudly_is_not_committed_and_is_retried(tmp
     # downstream stages refuse to build on the incomplete source, and say why
     code, out = invoke("curate", cfg)
     assert code == 2 and "b.jsonl" in out and "--allow-incomplete" in out
+    code, out = invoke("export", tmp_path / "corpus", "--out", tmp_path / "export")
+    assert code == 2 and "b.jsonl" in out and not (tmp_path / "export").exists()
     (tmp_path / "b.away").rename(tmp_path / "data/b.jsonl")
     code, out = invoke("ingest", cfg, "--workers", "1")
     assert code == 0, out

@@ -210,6 +210,10 @@ def _load_texts(items: list[str], corpus: Path, max_docs: int, seed: int) -> lis
         if p.is_file():
             texts += _file_texts(p)
         elif item in list_sources(corpus):
+            from corpuskit.store import SourceStore, require_complete
+
+            sets = SourceStore(corpus, item).attribute_sets()
+            require_complete(corpus, item, stage="quality train", sets=sets)  # no model from half a source
             lf = scan_documents(corpus, item, kept_only=True)
             texts += lf.select("text").collect()["text"].to_list()
         else:
