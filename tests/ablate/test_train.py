@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ablate_fixtures import build_mixture, write_heldout
+from tests.support.ablate import build_mixture, write_heldout
 
 from corpuskit.ablate.model import preset
 from corpuskit.ablate.train import TrainConfig, Trainer, TrainingDiverged, lr_at, read_curve

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from mix_corpus import chunk, make_corpus, write_source
+from tests.support.mix_corpus import chunk, make_corpus, write_source
 
 from corpuskit.documents import document_id
 from corpuskit.mix.build import build_mixture, load_pools
@@ -19,7 +19,7 @@ from corpuskit.mix.heldout import HeldoutSettings, read_heldout
 from corpuskit.mix.sampler import MixError
 from corpuskit.mix.shards import open_mixture
 from corpuskit.store import list_parts, scan_documents
-from tests.store_helpers import attach
+from tests.support.store import attach
 
 HELDOUT = 50_000
 WEIGHTS = {"books": 0.5, "wiki": 0.3, "verse": 0.2}

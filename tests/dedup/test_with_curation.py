@@ -8,7 +8,7 @@ from corpuskit.dedup.config import load_dedup_config
 from corpuskit.dedup.pipeline import dedup_sources
 from corpuskit.documents import document_id
 from corpuskit.store import list_parts, scan_documents
-from tests.store_helpers import attach, commit_rows
+from tests.support.store import attach, commit_rows
 
 BASE = " ".join(f"word{i} appears in sentence number {i} of this long shared article." for i in range(60))
 

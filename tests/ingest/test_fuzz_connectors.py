@@ -3,7 +3,7 @@ duplicated, bytes inserted, re-encoded): never an exception, only Records and Sk
 bounded time, and for truncations the records wholly before the cut are kept.
 
 ``CORPUSKIT_FUZZ_EXAMPLES`` sets the examples per connector (default 100: a few seconds in CI). A long run:
-``CORPUSKIT_FUZZ_EXAMPLES=500 python -m pytest -q tests/test_fuzz_connectors.py``).
+``CORPUSKIT_FUZZ_EXAMPLES=500 python -m pytest -q tests/ingest/test_fuzz_connectors.py``).
 """
 
 from __future__ import annotations

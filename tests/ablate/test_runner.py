@@ -9,7 +9,7 @@ import types
 from pathlib import Path
 
 import pytest
-from ablate_fixtures import build_mixture, forum_posts, split_docs, write_heldout
+from tests.support.ablate import build_mixture, forum_posts, split_docs, write_heldout
 
 from corpuskit.ablate import runner
 from corpuskit.ablate.config import AblationConfig, load_ablation_config

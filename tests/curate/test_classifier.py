@@ -82,7 +82,7 @@ def test_quality_score_is_a_signal_sources_can_threshold(tmp_path: Path) -> None
     from corpuskit.config import load_source_config
     from corpuskit.curate.pipeline import curate_source
     from corpuskit.documents import document_id
-    from tests.store_helpers import attributes_dir, commit_rows
+    from tests.support.store import attributes_dir, commit_rows
 
     train_classifier(_corpus(1, PROSE, 120), _corpus(2, SPAM, 120), tmp_path / "q.bin", TrainParams(epoch=10))
     corpus = tmp_path / "corpus"

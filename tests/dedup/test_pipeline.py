@@ -17,7 +17,7 @@ from corpuskit.dedup.config import load_dedup_config
 from corpuskit.dedup.overlap import overlap_for_corpus, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
 from corpuskit.documents import document_id, scan_documents
-from tests.store_helpers import attach, attributes_dir, commit_rows, documents_dir
+from tests.support.store import attach, attributes_dir, commit_rows, documents_dir
 
 
 def _para(i: int, n: int = 60) -> str:

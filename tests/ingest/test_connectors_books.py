@@ -300,6 +300,6 @@ def test_epub_malformed_archives(tmp_path):
 def test_example_configs_are_valid(name, kind):
     from corpuskit.config import load_source_config
 
-    cfg = load_source_config(Path(__file__).resolve().parents[1] / "sources" / f"{name}.yaml")
+    cfg = load_source_config(Path(__file__).resolve().parents[2] / "sources" / f"{name}.yaml")
     assert cfg.kind == kind
     cfg.connector_options()

@@ -119,7 +119,7 @@ def test_megatron_export_reads_back_document_by_document(tmp_path):
     from corpuskit.documents import document_id
     from corpuskit.mix.build import build_mixture
     from corpuskit.mix.shards import open_mixture
-    from tests.store_helpers import commit_rows
+    from tests.support.store import commit_rows
 
     words = "the river ran past the old town and the mill while light fell on water".split()
     rows = [

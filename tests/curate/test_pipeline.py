@@ -15,7 +15,7 @@ from corpuskit.config import ConfigError, load_source_config
 from corpuskit.curate.config import curate_config
 from corpuskit.curate.pipeline import SIGNALS_SET, curate_source, explain
 from corpuskit.documents import document_id, scan_documents
-from tests.store_helpers import attributes_dir, commit_rows
+from tests.support.store import attributes_dir, commit_rows
 
 GOOD = (
     "The history of the small town begins with a group of farmers who settled near the river.\n"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from corpuskit.cli import app
 from corpuskit.documents import document_id
-from tests.store_helpers import commit_rows
+from tests.support.store import commit_rows
 
 VOCAB = "the river ran past old town and mill light of morning was on water she he walked with a to".split()
 

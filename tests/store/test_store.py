@@ -12,7 +12,7 @@ from corpuskit.documents import SCHEMA, document_id
 from corpuskit.store import SourceStore, list_parts, scan_documents, stale_sets
 from corpuskit.store.commits import FileRecord, commit_part
 from corpuskit.store.parts import PartWriter, write_part
-from tests.store_helpers import attach, commit_rows, documents_dir
+from tests.support.store import attach, commit_rows, documents_dir
 
 
 def _rows(source: str, n: int, prefix: str = "f"):

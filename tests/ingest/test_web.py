@@ -395,6 +395,6 @@ def test_registry_options_and_example_config() -> None:
         WarcOptions.model_validate({"extractor": "readability"})
     with pytest.raises(ValidationError):
         WarcOptions.model_validate({"trafilatura": {"favour_precision": True}})  # typo caught
-    cfg = load_source_config(Path(__file__).resolve().parents[1] / "sources/web.yaml")
+    cfg = load_source_config(Path(__file__).resolve().parents[2] / "sources/web.yaml")
     assert cfg.kind == "warc" and all(i.startswith("https://data.commoncrawl.org/") for i in cfg.inputs)
     assert cfg.connector_options().extractor == "trafilatura"

@@ -423,7 +423,7 @@ def test_row_parser_recovery_is_independent_of_chunking(tmp_path):
     assert skips == ["line=10", "line=23", "line=32"]
 
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from mix_corpus import make_corpus
+from tests.support.mix_corpus import make_corpus
 from typer.testing import CliRunner
 
 from corpuskit.config import ConfigError

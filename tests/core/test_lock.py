@@ -10,7 +10,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOT_LOCKED = {"torch"}  # installed by its own command: the CPU build here, a CUDA build on a GPU machine
 
 

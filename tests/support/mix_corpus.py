@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from corpuskit.documents import document_id, shard_key
-from tests.store_helpers import commit_rows
+from tests.support.store import commit_rows
 
 
 def chunk(text: str, doc_bytes: int) -> list[str]:
