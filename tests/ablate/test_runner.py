@@ -9,11 +9,11 @@ import types
 from pathlib import Path
 
 import pytest
-from tests.support.ablate import build_mixture, forum_posts, split_docs, write_heldout
 
 from corpuskit.ablate import runner
 from corpuskit.ablate.config import AblationConfig, load_ablation_config
 from corpuskit.config import ConfigError
+from tests.support.ablate import build_mixture, forum_posts, split_docs, write_heldout
 
 TRAIN = {"tokens": 48_000, "batch_size": 8, "lr": 3e-3, "seeds": [0], "threads": 1}
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.support.ablate import build_mixture, write_heldout
 
 from corpuskit.ablate.model import preset
 from corpuskit.ablate.train import TrainConfig, Trainer, TrainingDiverged, lr_at, read_curve
 from corpuskit.mix.shards import open_mixture
+from tests.support.ablate import build_mixture, write_heldout
 
 TEXT = (
     "It is a truth universally acknowledged, that a single man in possession of a good fortune, "

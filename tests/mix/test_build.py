@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from tests.support.mix_corpus import chunk, make_corpus, write_source
 
 from corpuskit.documents import document_id
 from corpuskit.mix.build import build_mixture, load_pools
@@ -19,6 +18,7 @@ from corpuskit.mix.heldout import HeldoutSettings, read_heldout
 from corpuskit.mix.sampler import MixError
 from corpuskit.mix.shards import open_mixture
 from corpuskit.store import list_parts, scan_documents
+from tests.support.mix_corpus import chunk, make_corpus, write_source
 from tests.support.store import attach
 
 HELDOUT = 50_000

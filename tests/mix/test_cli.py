@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import typer
-from tests.support.mix_corpus import make_corpus
 from typer.testing import CliRunner
 
 from corpuskit.config import ConfigError
 from corpuskit.mix.commands import register
 from corpuskit.mix.config import load_study_config
 from corpuskit.mix.shards import open_mixture
+from tests.support.mix_corpus import make_corpus
 
 
 @pytest.fixture(scope="module")
