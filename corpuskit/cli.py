@@ -10,7 +10,6 @@ import importlib.util
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +20,7 @@ from typer.core import TyperGroup
 
 from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
-from corpuskit.progress import JsonOutput, console, fail, fail_units, make_progress, results, summary_table
+from corpuskit.progress import JsonOutput, Shown, console, fail, fail_units, results, summary_table
 from corpuskit.store.lock import SourceBusy
 from corpuskit.store.units import UnitsAborted, UnitsFailed
 
@@ -137,23 +136,7 @@ def ingest(
     with JsonOutput(json_out) as jout:
         jout.add(sources=[])
         for cfg in cfgs:
-            with make_progress() as progress:
-                shards = progress.add_task(f"{cfg.name}: inputs", total=None, rate="")
-                docs = progress.add_task(f"{cfg.name}: documents", total=None, rate="")
-                t0 = time.perf_counter()
-
-                def on_progress(kind: str, n: int, shards=shards, docs=docs, t0=t0) -> None:
-                    if kind == "inputs":
-                        progress.update(shards, total=n)
-                    elif kind == "shards":
-                        progress.advance(shards, n)
-                    else:
-                        progress.advance(docs, n)
-                        done = progress.tasks[docs].completed
-                        progress.update(
-                            docs, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} docs/s"
-                        )
-
+            with Shown() as progress:
                 try:
                     summary = run_ingest(
                         cfg,
@@ -161,7 +144,7 @@ def ingest(
                         force=force,
                         executor=executor,
                         wait=wait,
-                        on_progress=on_progress,
+                        progress=progress,
                     )
                 except FileNotFoundError as e:  # an input path or glob that matches nothing
                     raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
@@ -318,12 +301,9 @@ def export(
         sets = SourceStore(corpus, s).attribute_sets()
         require_complete(corpus, s, stage="export", allow_incomplete=allow_incomplete, sets=sets)
     rows = []
-    with make_progress() as progress:
-        task = progress.add_task("export", total=None, rate="")
+    with Shown() as progress:
         for s in chosen:
-            n, files = export_source(
-                corpus, s, out, fmt=fmt, kept_only=kept_only, on_progress=lambda k: progress.advance(task, k)
-            )
+            n, files = export_source(corpus, s, out, fmt=fmt, kept_only=kept_only, progress=progress)
             rows.append((s, n, len(files), str(out / s)))
     results.print(summary_table("export", ["source", "documents", "files", "folder"], rows))
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
 from corpuskit.documents import read_manifest
+from corpuskit.progress import SILENT, Reporter
 from corpuskit.store import atomic_write_parquet, list_parts, scan_file
 
 
@@ -22,7 +22,7 @@ def export_source(
     *,
     fmt: str = "dolma",
     kept_only: bool = False,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Reporter = SILENT,
 ) -> tuple[int, list[Path]]:
     """Export one source, one output file per input part (streams part by part; bounded memory).
 
@@ -39,6 +39,7 @@ def export_source(
     out_dir.mkdir(parents=True, exist_ok=True)
     added = read_manifest(corpus, source).get("written_at") or datetime.now(UTC).isoformat(timespec="seconds")
     written, files = 0, []
+    meter = progress.meter(f"export {source}", "docs")
     for part in list_parts(corpus, source):
         if not part.files:
             continue
@@ -52,8 +53,7 @@ def export_source(
             _write_dolma(path, frame, added)
         files.append(path)
         written += frame.height
-        if on_progress:
-            on_progress(frame.height)
+        meter.advance(frame.height)
     return written, files
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from corpuskit.config import SourceConfig
 from corpuskit.connectors.base import Record, Skip, get_connector_class
 from corpuskit.documents import document_id, dumps_metadata, package_versions, shard_key, valid_text
 from corpuskit.environment import usable_cpus
+from corpuskit.progress import SILENT, Reporter
 from corpuskit.store import SourceStore, atomic_write_json, remove_temp_files, source_lock
 from corpuskit.store.commits import (
     FORMAT,
@@ -237,17 +237,15 @@ def ingest(
     force: bool = False,
     executor: str = "local",
     wait: bool = False,
-    on_progress: Callable[[str, int], None] | None = None,
+    progress: Reporter = SILENT,
 ) -> IngestSummary:
-    """Ingest every input of ``cfg``; resumable. ``on_progress(kind, n)``: kind is "inputs" (the total, once),
-    "shards" or "docs" (increments). Holds the source's lock throughout (:class:`SourceBusy` if taken)."""
+    """Ingest every input of ``cfg``; resumable; counts inputs and documents on ``progress``. Holds the
+    source's lock throughout (:class:`SourceBusy` if taken)."""
     # A broken install fails every input the same way: say so once, before anything is read or written.
     get_connector_class(cfg.kind)(cfg.connector_options()).check_environment()
     store = source_store(cfg)
     with source_lock(store, "corpuskit ingest", wait=wait):
-        return _ingest_locked(
-            cfg, store, workers=workers, force=force, executor=executor, on_progress=on_progress
-        )
+        return _ingest_locked(cfg, store, workers=workers, force=force, executor=executor, progress=progress)
 
 
 def _ingest_locked(
@@ -257,7 +255,7 @@ def _ingest_locked(
     workers: int | None,
     force: bool,
     executor: str,
-    on_progress: Callable[[str, int], None] | None,
+    progress: Reporter,
 ) -> IngestSummary:
     t0 = time.perf_counter()
     workers = workers or usable_cpus()
@@ -298,16 +296,16 @@ def _ingest_locked(
             clear_part(store, key)  # the old commit goes first: a half-redone part is never visible
             todo.append(uri)
 
-    progress = on_progress or (lambda kind, n: None)
-    progress("inputs", len(inputs))
-    progress("shards", len(results))
-    progress("docs", sum(r.documents for r in results))
+    shards = progress.meter(f"{cfg.name}: inputs", "inputs", total=len(inputs))
+    docs = progress.meter(f"{cfg.name}: documents", "docs")
+    shards.advance(len(results))
+    docs.advance(sum(r.documents for r in results))
     units = [Unit(shard_key(u), (cfg, u)) for u in todo]
     for key, out in run_units(
-        ingest_shard, units, workers=workers, executor=executor, on_progress=lambda n: progress("docs", n)
+        ingest_shard, units, workers=workers, executor=executor, on_progress=docs.advance
     ):
         results.append(_commit(store, key, keys[key], settings, out))
-        progress("shards", 1)
+        shards.advance(1)
 
     order = {u: i for i, u in enumerate(inputs)}
     results.sort(key=lambda r: order[r.uri])

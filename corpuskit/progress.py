@@ -107,8 +107,9 @@ class LineProgress:
         if t.total and rate > 0 and not final:
             eta = f", ETA {max(t.total - t.completed, 0) / rate:,.0f} s"
         state = "done" if final else "progress"
+        unit = t.fields.get("unit", self.unit)
         console.print(
-            f"{state}: {t.description}: {done} {self.unit}, {rate:,.0f} {self.unit}/s, {secs:,.0f} s{eta}",
+            f"{state}: {t.description}: {done} {unit}, {rate:,.0f} {unit}/s, {secs:,.0f} s{eta}",
             markup=False,
             highlight=False,
         )
@@ -130,6 +131,63 @@ def make_progress(unit: str = "docs", *, transient: bool = False) -> Progress | 
         console=console,
         transient=transient,
     )
+
+
+class Meter:
+    """One counter of one stage (documents read, tokens drawn, steps trained): what library code reports
+    progress through. ``set_total`` when the total becomes known, ``advance`` as work completes."""
+
+    def set_total(self, total: float | None) -> None:
+        pass
+
+    def advance(self, n: float = 1) -> None:
+        pass
+
+
+class Reporter:
+    """The one progress protocol of every stage: library functions take ``progress: Reporter = SILENT``
+    and ask it for a :class:`Meter` per counter. This base reports nothing (the Python API, tests);
+    :class:`Shown` renders bars on a terminal and periodic lines elsewhere (the CLI)."""
+
+    def meter(self, description: str, unit: str = "docs", total: float | None = None) -> Meter:
+        return Meter()
+
+
+SILENT = Reporter()
+
+
+class _ShownMeter(Meter):
+    def __init__(self, bar: Progress | LineProgress, description: str, unit: str, total: float | None):
+        self.bar, self.unit = bar, unit
+        self.task = bar.add_task(description, total=total, rate="", unit=unit)
+        self.t0 = _time.perf_counter()
+        self.done = 0.0
+
+    def set_total(self, total: float | None) -> None:
+        self.bar.update(self.task, total=total)
+
+    def advance(self, n: float = 1) -> None:
+        self.done += n
+        self.bar.update(
+            self.task, advance=n, rate=rate_text(self.done, _time.perf_counter() - self.t0, self.unit)
+        )
+
+
+class Shown(Reporter):
+    """Progress the user sees, on stderr: ``with Shown() as progress: stage(..., progress=progress)``."""
+
+    def __init__(self, unit: str = "docs", *, transient: bool = False):
+        self.bar = make_progress(unit, transient=transient)
+
+    def __enter__(self) -> Shown:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.__exit__(*exc)
+
+    def meter(self, description: str, unit: str = "docs", total: float | None = None) -> Meter:
+        return _ShownMeter(self.bar, description, unit, total)
 
 
 def rate_text(count: float, seconds: float, unit: str) -> str:

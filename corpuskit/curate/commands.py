@@ -56,10 +56,9 @@ def register(app: typer.Typer) -> None:
         from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
         from corpuskit.progress import (
             JsonOutput,
+            Shown,
             console,
             fail_units,
-            make_progress,
-            rate_text,
             results,
             summary_table,
         )
@@ -83,14 +82,7 @@ def register(app: typer.Typer) -> None:
             rows, failed, loud = [], [], []
             for cfg in cfgs:
                 t0 = time.perf_counter()
-                with make_progress("docs") as progress:
-                    task = progress.add_task(f"curate {cfg.name}", total=None, rate="")
-
-                    def on_progress(n: int, task=task, t0=t0, progress=progress) -> None:
-                        progress.advance(task, n)
-                        done = progress.tasks[task].completed
-                        progress.update(task, rate=rate_text(done, time.perf_counter() - t0, "docs"))
-
+                with Shown() as progress:
                     funnel = curate_source(
                         cfg,
                         corpus=corpus,
@@ -98,8 +90,7 @@ def register(app: typer.Typer) -> None:
                         dry_run=dry_run,
                         allow_incomplete=allow_incomplete,
                         wait=wait,
-                        on_progress=on_progress,
-                        on_total=lambda n, task=task, progress=progress: progress.update(task, total=n),
+                        progress=progress,
                     )
                 results.print(render_funnel(funnel))
                 jout.data["sources"][cfg.name] = funnel

@@ -10,7 +10,6 @@ threshold re-runs stage 2 alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from corpuskit.curate.config import CurateConfig, curate_config, profile_of
 from corpuskit.curate.rules import decide
 from corpuskit.curate.signals import quality_signals
 from corpuskit.documents import package_versions
+from corpuskit.progress import SILENT, Reporter
 from corpuskit.store import (
     CURATE,
     SIGNALS,
@@ -87,8 +87,7 @@ def compute_signals(
     *,
     workers: int = 1,
     executor: str = "local",
-    on_progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
+    progress: Reporter = SILENT,
 ) -> dict[str, Any]:
     """Stage 1 for every document file whose signals are missing or stale (computed from another version
     of the file, or with other signal parameters); returns counts and the failed files."""
@@ -97,13 +96,12 @@ def compute_signals(
     key = cc.signals_key()
     docs = {d.name: d for d in doc_records(corpus, source)}
     todo = [d for d in docs.values() if not attribute_current(store, SIGNALS, d, key)]
-    if on_total:
-        on_total(sum(d.rows for d in todo))
+    meter = progress.meter(f"curate {source}: signals", "docs", total=sum(d.rows for d in todo))
     cc_json = cc.model_dump_json()
     units = [Unit(d.name, (str(corpus), source, d.name, cc_json)) for d in todo]
     n_docs, failed = 0, []
     for name, out in run_units(
-        _signals_task, units, workers=workers, executor=executor, on_progress=on_progress
+        _signals_task, units, workers=workers, executor=executor, on_progress=meter.advance
     ):
         if isinstance(out, UnitFailure):
             failed.append(out)
@@ -160,8 +158,7 @@ def curate_source(
     dry_run: bool = False,
     allow_incomplete: bool = False,
     wait: bool = False,
-    on_progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
+    progress: Reporter = SILENT,
 ) -> dict[str, Any]:
     """Run curation for one source config; returns the funnel (also written as ``funnel.json``).
 
@@ -176,7 +173,7 @@ def curate_source(
     check_curate_environment(cc)
     require_complete(corpus, cfg.name, stage="curate", allow_incomplete=allow_incomplete)
     with source_lock(SourceStore(corpus, cfg.name), "corpuskit curate", wait=wait):
-        return _curate_locked(cfg, cc, corpus, workers, dry_run, on_progress, on_total)
+        return _curate_locked(cfg, cc, corpus, workers, dry_run, progress)
 
 
 def _curate_locked(
@@ -185,15 +182,12 @@ def _curate_locked(
     corpus: Path,
     workers: int,
     dry_run: bool,
-    on_progress: Callable[[int], None] | None,
-    on_total: Callable[[int], None] | None,
+    progress: Reporter,
 ) -> dict[str, Any]:
     from corpuskit.analyse.funnel import funnel_for_source
 
     t0 = time.perf_counter()
-    counts = compute_signals(
-        corpus, cfg.name, cc, workers=workers, on_progress=on_progress, on_total=on_total
-    )
+    counts = compute_signals(corpus, cfg.name, cc, workers=workers, progress=progress)
     t1 = time.perf_counter()
     decisions = apply_decisions(corpus, cfg.name, cc, write=not dry_run)
     t2 = time.perf_counter()
