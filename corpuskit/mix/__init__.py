@@ -18,3 +18,32 @@ A mixture folder holds ``tokens-NNNNN.bin`` (flat uint16/uint32, documents separ
 Read it with :func:`corpuskit.mix.shards.open_mixture`; build from Python with
 :func:`corpuskit.mix.build.build_mixture`.
 """
+
+# The mix stage's public API (what ablate and the examples call); module layout inside may change.
+from corpuskit.mix.build import (  # noqa: E402
+    StudyContext,
+    build_in_study,
+    build_mixture,
+    estimate_available,
+    open_study,
+    source_tokens,
+)
+from corpuskit.mix.config import DecontamSettings, MixtureConfig  # noqa: E402
+from corpuskit.mix.heldout import HeldoutSettings  # noqa: E402
+from corpuskit.mix.sampler import MixError  # noqa: E402
+from corpuskit.mix.shards import Mixture, open_mixture  # noqa: E402
+
+__all__ = [
+    "DecontamSettings",
+    "HeldoutSettings",
+    "MixError",
+    "Mixture",
+    "MixtureConfig",
+    "StudyContext",
+    "build_in_study",
+    "build_mixture",
+    "estimate_available",
+    "open_mixture",
+    "open_study",
+    "source_tokens",
+]
