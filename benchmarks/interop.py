@@ -4,10 +4,12 @@ one line per check (pass/fail).
     python benchmarks/interop.py --corpus corpuskit-demo/corpus [--mixture DIR] [--venv /tmp/interop]
 
 Checks: ``dolma tag``, ``dolma dedupe`` and ``dolma mix`` on ``corpuskit export --format dolma``;
+datatrove's ``JsonlReader`` (defaults) on ``export --format datatrove`` and on the Dolma export;
 Hugging Face ``datasets.load_dataset("parquet")`` on ``export --format parquet`` for all sources at once;
 ``transformers.AutoTokenizer.from_pretrained`` on a tokenizer folder trained by corpuskit; with
-``--mixture``, the Megatron export's ``.idx`` header. Two throwaway venvs (``<venv>-dolma`` with ``dolma``,
-``<venv>-hf`` with ``datasets`` and ``transformers``: dolma pins an older numpy/tokenizers) are filled from
+``--mixture``, the Megatron export's ``.idx`` header. Three throwaway venvs (``<venv>-dolma`` with ``dolma``,
+``<venv>-hf`` with ``datasets`` and ``transformers``: dolma pins an older numpy/tokenizers;
+``<venv>-datatrove``) are filled from
 PyPI on the first run (a few minutes); corpuskit itself runs from this checkout's environment.
 """
 
@@ -43,7 +45,13 @@ def main() -> int:
     args = ap.parse_args()
     # two venvs: dolma pins old numpy/tokenizers that the Hugging Face libraries no longer accept
     dolma_venv, hf_venv = Path(f"{args.venv}-dolma"), Path(f"{args.venv}-hf")
-    for venv, pkgs in ((dolma_venv, ["dolma"]), (hf_venv, ["datasets", "transformers"])):
+    dt_venv = Path(f"{args.venv}-datatrove")
+    venvs = (
+        (dolma_venv, ["dolma"]),
+        (hf_venv, ["datasets", "transformers"]),
+        (dt_venv, ["datatrove", "orjson"]),
+    )
+    for venv, pkgs in venvs:
         if not (venv / "bin" / "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *pkgs], check=True)
@@ -96,6 +104,24 @@ def main() -> int:
         [str(py), "-c", code], env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PATH": "/usr/bin"}
     )
     check("datasets.load_dataset(parquet, all sources)", r.returncode == 0, r.stdout.strip()[-200:])
+
+    # datatrove: JsonlReader with its defaults on `export --format datatrove` (and on the Dolma export)
+    r = run([*cli, "export", str(args.corpus), "--out", str(work / "dt"), "--format", "datatrove"])
+    check("corpuskit export --format datatrove", r.returncode == 0, r.stderr.strip()[-200:])
+    for name, folder, pattern in (
+        ("datatrove", "dt", "*/*.jsonl.gz"),
+        ("dolma", "dolma", "*/documents/*.gz"),
+    ):
+        code = (
+            "from datatrove.pipeline.readers import JsonlReader\n"
+            f"docs = list(JsonlReader('{work}/{folder}', glob_pattern='{pattern}')())\n"
+            "assert docs and all(d.text and d.id and isinstance(d.metadata, dict) for d in docs)\n"
+            "print(len(docs), 'documents', sorted({d.metadata['source'] for d in docs}))"
+        )
+        r = run([str(dt_venv / "bin" / "python"), "-c", code])
+        check(
+            f"datatrove JsonlReader ({name} export)", r.returncode == 0, (r.stdout or r.stderr).strip()[-200:]
+        )
 
     # transformers: a tokenizer folder trained by corpuskit
     tok = work / "tok" / "tokenizer.json"

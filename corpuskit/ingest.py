@@ -21,7 +21,7 @@ from corpuskit.config import SourceConfig
 from corpuskit.connectors.base import Record, Skip, get_connector_class
 from corpuskit.documents import document_id, dumps_metadata, package_versions, shard_key, valid_text
 from corpuskit.environment import usable_cpus
-from corpuskit.progress import SILENT, Reporter
+from corpuskit.progress import SILENT, Reporter, log
 from corpuskit.store import SourceStore, atomic_write_json, remove_temp_files, source_lock
 from corpuskit.store.commits import (
     FORMAT,
@@ -336,10 +336,13 @@ def _commit(
                     "error_examples": out.error_examples,
                 },
             )
+            log.info(f"committed {uri}: {out.documents:,} documents, {sum(out.errors.values()):,} skipped, "
+                     f"{out.seconds:.2f} s")  # fmt: skip
             return out
         out = UnitFailure(key, "OutputChanged", f"part files changed before commit: {', '.join(bad)}")
     clear_part(store, key)
     record_failure(store, key, uri, out.error_class, out.message)
+    log.info(f"not committed {uri}: {out.error_class}: {out.message}")
     return ShardResult(uri=uri, key=key, failed=out)
 
 

@@ -8,13 +8,15 @@ silent. Output that is not a terminal is never cut to 80 columns: tables keep th
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time as _time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -38,6 +40,24 @@ def _console(stderr: bool) -> Console:
 
 console = _console(stderr=True)  # progress, warnings, errors
 results = _console(stderr=False)  # tables and summaries a script or a log keeps
+log = logging.getLogger("corpuskit")  # library notes: per-unit detail shown with -v (INFO) / -vv (DEBUG)
+
+
+class _ConsoleHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        console.print(f"{record.levelname.lower()}: {record.getMessage()}", markup=False, highlight=False)
+
+
+def set_verbosity(verbose: int, quiet: bool = False) -> None:
+    """``-q``: results and errors only; default: progress and warnings; ``-v``: one line per unit of work
+    (input, document file, part); ``-vv``: debug detail."""
+    console.quiet = quiet
+    if not any(isinstance(h, _ConsoleHandler) for h in log.handlers):
+        log.addHandler(_ConsoleHandler())
+        log.propagate = False
+    log.setLevel(logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+
+
 LINE_EVERY_S = float(os.environ.get("CORPUSKIT_PROGRESS_EVERY_S", "10"))
 
 
@@ -216,6 +236,12 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
     return str(v)
+
+
+JsonOption = Annotated[
+    Path | None,
+    typer.Option("--json", help="also write the results as one JSON document to this file ('-': stdout)"),
+]
 
 
 class JsonOutput:

@@ -20,7 +20,7 @@ from corpuskit.curate.config import CurateConfig, curate_config, profile_of
 from corpuskit.curate.rules import decide
 from corpuskit.curate.signals import quality_signals
 from corpuskit.documents import package_versions
-from corpuskit.progress import SILENT, Reporter
+from corpuskit.progress import SILENT, Reporter, log
 from corpuskit.store import (
     CURATE,
     SIGNALS,
@@ -105,9 +105,11 @@ def compute_signals(
     ):
         if isinstance(out, UnitFailure):
             failed.append(out)
+            log.info(f"signals of {source}/{name} not committed: {out}")
             continue
         rows, _ = out
         commit_attribute(store, SIGNALS, docs[name], store.attribute_file(SIGNALS, name), key, rows)
+        log.info(f"signals of {source}/{name} committed: {rows:,} documents")
         n_docs += rows
     return {
         "files": len(docs),

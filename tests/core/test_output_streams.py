@@ -83,6 +83,7 @@ def test_json_to_stdout_from_ingest_curate_dedup_and_doctor(tmp_path):
         ["ingest", "s.yaml", "--workers", "1"],
         ["curate", "s.yaml"],
         ["dedup", "s.yaml"],
+        ["export", "corpus", "--out", "exp", "--format", "datatrove"],
         ["doctor"],
     ):
         r = subprocess.run([*CLI, *cmd, "--json", "-"], cwd=tmp_path, capture_output=True, text=True)
@@ -91,6 +92,7 @@ def test_json_to_stdout_from_ingest_curate_dedup_and_doctor(tmp_path):
     assert outs["ingest"]["sources"][0]["documents"] == 20 and outs["ingest"]["sources"][0]["failed"] == []
     assert outs["curate"]["sources"]["s"]["documents_in"] == 20
     assert outs["dedup"]["per_source"]["s"]["kept"] == 5  # five distinct stories
+    assert outs["export"]["sources"] == [{"source": "s", "documents": 20, "files": 1, "folder": "exp/s"}]
     assert any(c["check"] == "trafilatura" and c["status"] == "ok" for c in outs["doctor"]["checks"])
 
 
@@ -107,3 +109,26 @@ def test_quiet_keeps_results_and_errors_and_drops_progress(tmp_path):
     assert r.returncode == 0 and "documents written (total)" in r.stdout and r.stderr == ""
     r = subprocess.run([*CLI, "-q", "ingest", "missing.yaml"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 2 and "error:" in r.stderr
+
+
+def test_verbose_names_each_unit_of_work_on_stderr(tmp_path):
+    (tmp_path / "data").mkdir()
+    for f in range(2):
+        (tmp_path / "data" / f"{f}.jsonl").write_text(
+            "".join(json.dumps({"text": f"file {f} line {i} about the river"}) + "\n" for i in range(5))
+        )
+    (tmp_path / "s.yaml").write_text("name: s\nkind: jsonl\ninputs: ['data/*.jsonl']\noutput: corpus\n")
+    r = subprocess.run([*CLI, "-v", "ingest", "s.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    committed = [line for line in r.stderr.splitlines() if line.startswith("info: committed ")]
+    assert len(committed) == 2 and all("5 documents" in line for line in committed)
+    r = subprocess.run([*CLI, "-v", "curate", "s.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr.count("info: signals of s/") == 2
+    r = subprocess.run([*CLI, "ingest", "s.yaml", "--force"], cwd=tmp_path, capture_output=True, text=True)
+    assert "info:" not in r.stderr  # without -v: progress only
+
+
+def test_the_command_table_is_what_the_cli_offers():
+    from corpuskit.cli import COMMANDS, _command_names
+
+    assert sorted(_command_names()) == sorted(n for _, names in COMMANDS for n in names)

@@ -143,3 +143,32 @@ def test_megatron_export_reads_back_document_by_document(tmp_path):
     (tmp_path / "other.bin").write_text("not ours")
     res = CliRunner().invoke(app, ["export-tokens", str(tmp_path / "mix"), "--out", str(tmp_path / "other")])
     assert res.exit_code == 2 and (tmp_path / "other.bin").read_text() == "not ours"
+
+
+def test_datatrove_export_is_what_datatrove_readers_take(tmp_path):
+    """The shape datatrove's JsonlWriter writes; its readers' default adapter merges ``metadata`` with
+    ``|``, which a JSON string (the store's column) would crash. The real JsonlReader runs in
+    benchmarks/interop.py."""
+    from corpuskit.documents import document_id
+    from tests.support.store import commit_rows
+
+    rows = [
+        {"id": document_id("s", f"l{i}"), "source": "s", "text": f"document {i} about rivers", "url": f"u{i}",
+         "locator": f"l{i}"}
+        for i in range(4)
+    ]  # fmt: skip
+    commit_rows(tmp_path / "corpus", "s", "in-0", rows)
+    r = CliRunner().invoke(
+        app, ["export", str(tmp_path / "corpus"), "--out", str(tmp_path / "dt"), "--format", "datatrove"]
+    )
+    assert r.exit_code == 0, r.output
+    docs = [
+        json.loads(line)
+        for f in sorted((tmp_path / "dt/s").glob("*.jsonl.gz"))
+        for line in gzip.open(f, "rt")
+    ]
+    assert len(docs) == 4
+    for d in docs:
+        assert set(d) == {"text", "id", "media", "metadata"}
+        merged = {} | d["metadata"]  # datatrove: default_metadata | data.pop("metadata", {}) | data
+        assert merged["source"] == "s" and merged["url"].startswith("u") and isinstance(merged["added"], str)
