@@ -66,18 +66,32 @@ def _stats(corpus: Path) -> dict:
     if err_rows:
         results.print(summary_table("skipped records by reason", ["source", "reason", "count"], err_rows))
     out: dict = {"sources": data}
-    for extra in _stats_extensions():
-        section = extra(corpus)
-        if section:
-            out.update(section)
+    out.update(_funnel_section(corpus))
+    out.update(_overlap_section(corpus))
     return out
 
 
-def _stats_extensions():
-    """Later stages add sections to `corpuskit stats`: the curation funnel and the duplicate overlap."""
-    from corpuskit.analyse.extensions import funnel_section, overlap_section
+def _funnel_section(corpus: Path) -> dict:
+    """Once curation ran: the funnel per source."""
+    from corpuskit.analyse.funnel import funnel_for_source, render_funnel
+    from corpuskit.store import SourceStore, list_sources
 
-    return [funnel_section, overlap_section]
+    out = {}
+    for source in list_sources(corpus):
+        if SourceStore(corpus, source).attribute_sets():
+            out[source] = funnel_for_source(corpus, source)
+            results.print(render_funnel(out[source]))
+    return {"funnel": out} if out else {}
+
+
+def _overlap_section(corpus: Path) -> dict:
+    """Once dedup ran: the cross-source overlap matrix."""
+    from corpuskit.dedup.overlap import overlap_for_corpus, render_overlap
+
+    data = overlap_for_corpus(corpus)
+    if data:
+        results.print(render_overlap(data))
+    return {"overlap": data} if data else {}
 
 
 def show(
