@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from corpuskit.configs import ConfigError
+from corpuskit.progress import JsonOption
 
 
 def _fail(msg: str, code: int = 2) -> typer.Exit:
@@ -153,40 +154,42 @@ def register(app: typer.Typer) -> None:
         ] = 100_000,
         seed: Annotated[int, typer.Option(help="seed for sampling, split and training")] = 0,
         epoch: Annotated[int, typer.Option(min=1, help="training epochs")] = 5,
+        json_out: JsonOption = None,
     ) -> None:
         """Train a classifier of reference text vs web text; ``quality_score`` is then a signal to threshold.
 
         Files: .txt (blank-line separated passages, merged to ~2 KB documents), .jsonl/.jsonl.gz ("text"
         field), .parquet ("text" column)."""
-        from corpuskit.curate.classifier import TrainParams, train_classifier
-        from corpuskit.progress import results, summary_table
+        from corpuskit.progress import JsonOutput, results, summary_table
 
-        try:
-            pos = _load_texts(positive, corpus, max_docs, seed)
-            neg = _load_texts(negative, corpus, max_docs, seed)
-            meta = train_classifier(
-                pos,
-                neg,
-                out,
-                TrainParams(seed=seed, epoch=epoch),
-                sources={"positive": positive, "negative": negative},
-            )
-        except (ConfigError, ValueError, FileNotFoundError) as e:
-            raise _fail(str(e)) from None
-        h = meta["heldout"]
-        rows = [
-            [
-                str(out),
-                meta["train"]["documents"],
-                h["documents"],
-                h["accuracy"],
-                h["precision"],
-                h["recall"],
-                h["roc_auc"],
-            ]
-        ]
-        cols = ["model", "train docs", "held-out docs", "accuracy", "precision", "recall", "ROC AUC"]
-        results.print(summary_table("quality classifier (held-out split)", cols, rows))
+        with JsonOutput(json_out) as jout:
+            jout.add(**_train_quality(positive, negative, out, corpus, max_docs, seed, epoch))
+            h = jout.data["heldout"]
+            rows = [[str(out), jout.data["train"]["documents"], h["documents"], h["accuracy"], h["precision"],
+                     h["recall"], h["roc_auc"]]]  # fmt: skip
+            cols = ["model", "train docs", "held-out docs", "accuracy", "precision", "recall", "ROC AUC"]
+            results.print(summary_table("quality classifier (held-out split)", cols, rows))
+
+
+def _train_quality(
+    positive: list[str], negative: list[str], out: Path, corpus: Path, max_docs: int, seed: int, epoch: int
+) -> dict:
+    """The classifier trained on sampled texts; its metadata (held-out accuracy, ROC AUC, ...)."""
+    from corpuskit.curate.classifier import TrainParams, train_classifier
+
+    try:
+        pos = _load_texts(positive, corpus, max_docs, seed)
+        neg = _load_texts(negative, corpus, max_docs, seed)
+        meta = train_classifier(
+            pos,
+            neg,
+            out,
+            TrainParams(seed=seed, epoch=epoch),
+            sources={"positive": positive, "negative": negative},
+        )
+    except (ConfigError, ValueError, FileNotFoundError) as e:
+        raise _fail(str(e)) from None
+    return meta
 
 
 def _load_texts(items: list[str], corpus: Path, max_docs: int, seed: int) -> list[str]:

@@ -71,6 +71,10 @@ def test_cli_quality_train_from_files(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, [*args, "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert out.exists() and "held-out" in res.output
+    report = tmp_path / "q.json"
+    res = CliRunner().invoke(app, [*args, "--out", str(out), "--json", str(report)])
+    data = json.loads(report.read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    assert res.exit_code == 0 and data["model"] == str(out) and 0.5 < data["heldout"]["accuracy"] <= 1.0
     res = CliRunner().invoke(app, ["quality", "train", "--positive", "nosuch", "--negative", "x"])
     assert res.exit_code == 2 and "neither a file nor a source" in res.output
 
