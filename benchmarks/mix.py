@@ -84,7 +84,7 @@ def make_bench_corpus(corpus: Path) -> dict[str, int]:
 THROUGHPUT = r"""
 import json, sys, time
 import polars as pl
-from corpuskit.mix.build import BATCH_BYTES
+from corpuskit.mix.draw import BATCH_BYTES
 from corpuskit.mix.tokenizer import load_tokenizer
 from corpuskit.documents import list_sources, scan_documents
 corpus, spec = sys.argv[1], sys.argv[2]
@@ -134,7 +134,8 @@ def main() -> None:
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"shared data not found at {DATA}")
-    from corpuskit.mix.build import balanced_sample, build_mixture, load_pools
+    from corpuskit.mix import build_mixture
+    from corpuskit.mix.pools import balanced_sample, load_pools
     from corpuskit.mix.heldout import HeldoutSettings
     from corpuskit.mix.tokenizer import train_bpe
 

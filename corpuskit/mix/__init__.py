@@ -10,40 +10,48 @@ Command line::
 Order of work: kept documents per source (curation/dedup ``*_drop_reason`` = null) -> held-out split
 (:mod:`.heldout`, ~1 MB per source, by document, own seed) -> 13-gram decontamination of the training
 pool against every held-out set (:mod:`.decontam`) -> token targets from the weights, epochs when a
-source is too small (:mod:`.sampler`) -> shards + manifest + id files (:mod:`.build`, :mod:`.shards`).
+source is too small (:mod:`.sampler`, :mod:`.plan`) -> each source drawn in seeded order (:mod:`.draw`)
+-> interleaved shards (:mod:`.gather`, :mod:`.shards`) + manifest + id files (:mod:`.mixture`).
+
+Modules: ``pools`` (kept documents minus held-out, per source), ``heldout``, ``decontam``, ``tokenizer``,
+``context`` (a study's shared state, opened once), ``plan``, ``draw``, ``gather``, ``shards``,
+``folders`` (staging, recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
+:func:`build_mixtures`, and the keyword API :func:`build_mixture`), ``commands`` (the CLI; the only module
+that prints).
 
 A mixture folder holds ``tokens-NNNNN.bin`` (flat uint16/uint32, documents separated by end-of-text),
 ``manifest.json``, ``ids/<source>.txt`` (document ids in mixture order, repeats included),
 ``heldout/<source>.jsonl`` (or ``../heldout/`` in a study) and ``tokenizer.json`` for a BPE.
 Read it with :func:`corpuskit.mix.shards.open_mixture`; build from Python with
-:func:`corpuskit.mix.build.build_mixture`.
+:func:`corpuskit.mix.build_mixture` (one mixture) or :func:`corpuskit.mix.open_study` +
+:func:`corpuskit.mix.plan_study` + :func:`corpuskit.mix.build_mixtures` (many, from one context).
 """
 
 # The mix stage's public API (what ablate and the examples call); module layout inside may change.
-from corpuskit.mix.build import (  # noqa: E402
-    StudyContext,
-    build_in_study,
-    build_mixture,
-    estimate_available,
-    open_study,
-    source_tokens,
-)
 from corpuskit.mix.config import DecontamSettings, MixtureConfig  # noqa: E402
+from corpuskit.mix.context import StudyContext, estimate_available, open_study  # noqa: E402
 from corpuskit.mix.heldout import HeldoutSettings  # noqa: E402
+from corpuskit.mix.mixture import MixtureReport, build_in_study  # noqa: E402
+from corpuskit.mix.plan import MixturePlan, plan_study  # noqa: E402
 from corpuskit.mix.sampler import MixError  # noqa: E402
 from corpuskit.mix.shards import Mixture, open_mixture  # noqa: E402
+from corpuskit.mix.study import build_mixture, build_mixtures, source_tokens  # noqa: E402
 
 __all__ = [
     "DecontamSettings",
     "HeldoutSettings",
     "MixError",
     "Mixture",
+    "MixturePlan",
     "MixtureConfig",
+    "MixtureReport",
     "StudyContext",
     "build_in_study",
     "build_mixture",
+    "build_mixtures",
     "estimate_available",
     "open_mixture",
     "open_study",
+    "plan_study",
     "source_tokens",
 ]

@@ -1,4 +1,8 @@
-"""CLI: ``corpuskit mix`` (one mixture from flags or several from a YAML) and ``corpuskit tokenizer``."""
+"""CLI: ``corpuskit mix`` (one mixture from flags or several from a YAML) and ``corpuskit tokenizer``.
+
+The only place in the mix stage that prints: tables go to stdout (or stderr with ``--json -``), progress
+and warnings to stderr, and ``--json FILE|-`` writes the same numbers as one strict JSON document.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import math
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,17 +20,21 @@ from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import (
     DEFAULT_MAX_EPOCHS,
     MixError,
+    SourcePlan,
     normalise_weights,
     parse_tokens,
     parse_weights,
 )
+from corpuskit.progress import JsonOutput, fail, rate_text
 from corpuskit.store import list_sources
 
+if TYPE_CHECKING:
+    from corpuskit.mix.plan import MixturePlan
 
-def _fail(msg: str, code: int = 2) -> typer.Exit:
-    from corpuskit.progress import fail
-
-    return fail(msg, code)
+JSON_HELP = "also write the results as JSON to this file ('-': stdout)"
+PLAN_COLUMNS = ["source", "weight", "tokens needed", "tokens available", "epochs", "status"]
+MIX_COLUMNS = ["source", "weight", "share", "tokens", "docs", "unique docs", "epochs", "decontaminated"]
+POOL_COLUMNS = ["source", "kept docs", "held-out docs", "held-out bytes", "pool docs", "pool bytes"]
 
 
 def register(app: typer.Typer) -> None:
@@ -44,57 +53,34 @@ def register(app: typer.Typer) -> None:
         heldout_bytes: int = typer.Option(1_000_000, "--heldout-bytes", help="held-out text per source"),
         dry_run: bool = typer.Option(False, "--dry-run", help="print the plan and stop"),
         config: Path = typer.Option(None, "--config", "-c", help="mixes YAML (several mixtures)"),
+        json_out: str = typer.Option(None, "--json", help=JSON_HELP),
     ) -> None:
         """Draw a tokenized training mixture by token shares (held-out split + decontamination first)."""
-        from corpuskit.mix.build import run_study
-
-        try:
-            if config is not None:
-                if weights or tokens:
-                    raise MixError("give either --config or --weights/--tokens, not both")
-                cfg = load_study_config(config)
-                if out is not None:
-                    cfg = cfg.model_copy(update={"out": out.resolve()})
-                run_study(cfg, dry_run=dry_run)
-                return
-            if not weights or not tokens:
-                raise MixError("give --weights and --tokens (or --config mixes.yaml)")
-            if out is None and not dry_run:
-                raise MixError("give --out DIR for the mixture folder")
-            if not math.isfinite(max_epochs) or max_epochs <= 0:
-                raise MixError(f"--max-epochs must be a finite number > 0 (got {max_epochs})")
-            if heldout_bytes < 0:
-                raise MixError(f"--heldout-bytes must be >= 0 (got {heldout_bytes})")
-            if out is not None:
-                from corpuskit.mix.build import is_mixture_dir
-                from corpuskit.store.outputs import check_output_dir
-
-                out = check_output_dir(
+        with JsonOutput(json_out) as jout:
+            try:
+                if config is not None:
+                    if weights or tokens:
+                        raise MixError("give either --config or --weights/--tokens, not both")
+                    cfg = load_study_config(config)
+                    if out is not None:
+                        cfg = cfg.model_copy(update={"out": out.resolve()})
+                    run_study(cfg, jout, dry_run=dry_run)
+                    return
+                cfg = _flags_study(
+                    weights,
+                    tokens,
+                    corpus,
                     out,
-                    option="--out",
-                    written_by_us=is_mixture_dir,
-                    what="a mixture",
-                    protect=[("the corpus", corpus)],
+                    tokenizer,
+                    seed,
+                    allow_repeat,
+                    max_epochs,
+                    heldout_bytes,
+                    dry_run,
                 )
-            budget = parse_tokens(tokens)
-            wts = parse_weights(weights)
-            normalise_weights(wts, list_sources(corpus))  # unknown / negative -> clear error before work
-            tok = tokenizer if tokenizer == "bytes" else str(Path(tokenizer).resolve())
-            name = (re.sub(r"[^A-Za-z0-9_.-]", "_", out.name) or "mixture") if out is not None else "mixture"
-            cfg = StudyConfig(
-                corpus=corpus.resolve(),
-                out=(out or Path(name)).resolve().parent,
-                tokenizer=tok,
-                seed=seed,
-                max_epochs=max_epochs,
-                allow_repeat=allow_repeat,
-                heldout=HeldoutSettings(bytes_per_source=heldout_bytes),
-                decontam=DecontamSettings(),
-                mixtures=[MixtureConfig(name=name, weights=wts, tokens=budget)],
-            )
-            run_study(cfg, dry_run=dry_run, single_out=None if out is None else out.resolve())
-        except (MixError, ConfigError) as e:
-            raise _fail(str(e)) from None
+                run_study(cfg, jout, dry_run=dry_run, single_out=None if out is None else out.resolve())
+            except (MixError, ConfigError) as e:
+                raise fail(str(e)) from None
 
     tok_app = typer.Typer(help="Train the tokenizer shared by a study's mixtures.")
 
@@ -107,14 +93,9 @@ def register(app: typer.Typer) -> None:
         sources: str = typer.Option(None, "--sources", help="comma-separated sources (default: all)"),
         seed: int = typer.Option(0, "--seed", help="sample seed"),
         heldout_bytes: int = typer.Option(1_000_000, "--heldout-bytes", help="held-out text left out"),
+        json_out: str = typer.Option(None, "--json", help=JSON_HELP),
     ) -> None:
         """Train a byte-level BPE on a sample balanced across sources (held-out sets excluded)."""
-        from corpuskit.documents import package_versions
-        from corpuskit.mix.build import balanced_sample, load_pools
-        from corpuskit.mix.tokenizer import train_bpe
-        from corpuskit.progress import console, results, summary_table
-        from corpuskit.store.atomic import atomic_write_json
-
         try:
             names = [s.strip() for s in sources.split(",")] if sources else list_sources(corpus)
             known = list_sources(corpus)
@@ -125,30 +106,208 @@ def register(app: typer.Typer) -> None:
                 raise MixError(f"--vocab-size must be at least 258 (got {vocab_size})")
             budget = parse_tokens(sample)
         except MixError as e:
-            raise _fail(str(e)) from None
-        t0 = time.perf_counter()
-        pools = load_pools(corpus, HeldoutSettings(bytes_per_source=heldout_bytes), names)
-        texts = balanced_sample(pools, budget, seed)
-        n_bytes = {s: sum(len(t.encode("utf-8")) for t in ts) for s, ts in texts.items()}
-        console.print(f"training BPE (vocab {vocab_size:,}) on {sum(n_bytes.values()):,} bytes ...")
-        tok = train_bpe((t for s in sorted(texts) for t in texts[s]), vocab_size, out)
-        meta = {
-            "hash": tok.hash,
-            "vocab_size": tok.vocab_size,
-            "eot_id": tok.eot_id,
-            "sample_bytes": n_bytes,
-            "seed": seed,
-            "heldout_bytes": heldout_bytes,
-            "corpus": str(Path(corpus).resolve()),
-            "versions": package_versions(),
-        }
-        atomic_write_json(out.with_suffix(".meta.json"), meta)
-        results.print(
-            summary_table(
-                f"Tokenizer {out} (hash {tok.hash}) in {time.perf_counter() - t0:.1f} s",
-                ["source", "sample bytes", "documents"],
-                [[s, n_bytes[s], len(texts[s])] for s in sorted(texts)],
-            )
-        )
+            raise fail(str(e)) from None
+        with JsonOutput(json_out) as jout:
+            train_tokenizer(corpus, out, vocab_size, budget, names, seed, heldout_bytes, jout)
 
     app.add_typer(tok_app, name="tokenizer")
+
+
+def _flags_study(
+    weights: str | None,
+    tokens: str | None,
+    corpus: Path,
+    out: Path | None,
+    tokenizer: str,
+    seed: int,
+    allow_repeat: bool,
+    max_epochs: float,
+    heldout_bytes: int,
+    dry_run: bool,
+) -> StudyConfig:
+    """The one-mixture study that ``mix --weights ... --out DIR`` describes, checked before any work."""
+    from corpuskit.mix.folders import is_mixture_dir
+    from corpuskit.store.outputs import check_output_dir
+
+    if not weights or not tokens:
+        raise MixError("give --weights and --tokens (or --config mixes.yaml)")
+    if out is None and not dry_run:
+        raise MixError("give --out DIR for the mixture folder")
+    if not math.isfinite(max_epochs) or max_epochs <= 0:
+        raise MixError(f"--max-epochs must be a finite number > 0 (got {max_epochs})")
+    if heldout_bytes < 0:
+        raise MixError(f"--heldout-bytes must be >= 0 (got {heldout_bytes})")
+    if out is not None:
+        out = check_output_dir(
+            out,
+            option="--out",
+            written_by_us=is_mixture_dir,
+            what="a mixture",
+            protect=[("the corpus", corpus)],
+        )
+    budget = parse_tokens(tokens)
+    wts = parse_weights(weights)
+    normalise_weights(wts, list_sources(corpus))  # unknown / negative -> clear error before work
+    tok = tokenizer if tokenizer == "bytes" else str(Path(tokenizer).resolve())
+    name = (re.sub(r"[^A-Za-z0-9_.-]", "_", out.name) or "mixture") if out is not None else "mixture"
+    return StudyConfig(
+        corpus=corpus.resolve(),
+        out=(out or Path(name)).resolve().parent,
+        tokenizer=tok,
+        seed=seed,
+        max_epochs=max_epochs,
+        allow_repeat=allow_repeat,
+        heldout=HeldoutSettings(bytes_per_source=heldout_bytes),
+        decontam=DecontamSettings(),
+        mixtures=[MixtureConfig(name=name, weights=wts, tokens=budget)],
+    )
+
+
+def run_study(
+    cfg: StudyConfig, jout: JsonOutput, *, dry_run: bool = False, single_out: Path | None = None
+) -> None:
+    """Show the held-out sets and plans, then (unless ``dry_run``) build every mixture and show each."""
+    from corpuskit.mix.context import open_study
+    from corpuskit.mix.plan import plan_study
+    from corpuskit.mix.study import build_mixtures
+    from corpuskit.progress import Shown, console, results, summary_table
+
+    ctx = open_study(cfg.corpus, cfg.tokenizer, cfg.heldout, cfg.decontam)
+    pools = {
+        s: {
+            "kept_documents": p.kept_documents,
+            "heldout_documents": p.heldout.documents,
+            "heldout_bytes": p.heldout.bytes,
+            "pool_documents": p.docs.height,
+            "pool_bytes": p.bytes,
+        }
+        for s, p in sorted(ctx.pools.items())
+    }
+    rows = [[s, *e.values()] for s, e in pools.items()]
+    results.print(summary_table("Held-out sets (split before mixing)", POOL_COLUMNS, rows))
+    plans = plan_study(
+        ctx, cfg.mixtures, seed=cfg.seed, max_epochs=cfg.max_epochs, allow_repeat=cfg.allow_repeat
+    )
+    for plan in plans:
+        for w in plan.warnings:
+            console.print(f"[yellow]warning[/yellow] ({plan.name}): {w}")
+        title = f"Plan: {plan.name} ({plan.mixture.tokens:,} tokens, {cfg.tokenizer}; estimates marked ~)"
+        results.print(
+            summary_table(title, PLAN_COLUMNS, [_plan_row(p, plan.max_epochs) for p in plan.sources])
+        )
+    jout.add(heldout=pools, plans=[_plan_json(plan) for plan in plans])
+    if dry_run:
+        return
+    with Shown() as progress:
+        built = build_mixtures(
+            ctx, plans, single_out or cfg.out, single=single_out is not None, progress=progress
+        )
+    for manifest, report in built:
+        rate = rate_text(report.total_tokens, report.tokenize_seconds, "tok")
+        title = (
+            f"Mixture {report.name} -> {report.out}: {report.total_tokens:,} tokens in "
+            f"{report.seconds:.1f} s ({rate} tokenizing)"
+        )
+        results.print(
+            summary_table(
+                title, MIX_COLUMNS, [_mix_row(s, e) for s, e in sorted(manifest["sources"].items())]
+            )
+        )
+    jout.add(
+        mixtures=[
+            {"out": str(r.out), "seconds": r.seconds, "tokenize_seconds": r.tokenize_seconds, "manifest": m}
+            for m, r in built
+        ]
+    )
+
+
+def _plan_row(p: SourcePlan, max_epochs: float) -> list[Any]:
+    avail = p.available if p.exact else f"~{p.available:,}"
+    return [p.source, round(p.weight, 4), p.target, avail, round(p.epochs, 3), _status(p, max_epochs)]
+
+
+def _status(p: SourcePlan, max_epochs: float) -> str:
+    return "ok" if p.epochs <= max_epochs else f"> {max_epochs:g} epochs"
+
+
+def _plan_json(plan: MixturePlan) -> dict[str, Any]:
+    sources = [
+        {
+            "source": p.source,
+            "weight": p.weight,
+            "tokens_needed": p.target,
+            "tokens_available": p.available,
+            "available_exact": p.exact,
+            "epochs": p.epochs,  # infinite (a source with nothing left) is written as null
+            "status": _status(p, plan.max_epochs),
+        }
+        for p in plan.sources
+    ]
+    return {"name": plan.name, "tokens": plan.mixture.tokens, "warnings": plan.warnings, "sources": sources}
+
+
+def _mix_row(source: str, e: dict[str, Any]) -> list[Any]:
+    return [
+        source,
+        round(e["weight"], 4),
+        round(e["share"], 4),
+        e["tokens"],
+        e["documents"],
+        e["unique_documents"],
+        e["epochs"],
+        e["decontaminated_documents"],
+    ]
+
+
+def train_tokenizer(
+    corpus: Path,
+    out: Path,
+    vocab_size: int,
+    budget: int,
+    names: list[str],
+    seed: int,
+    heldout_bytes: int,
+    jout: JsonOutput,
+) -> None:
+    """Train the BPE on a balanced sample, write it with its ``.meta.json`` and show what it was fed."""
+    from corpuskit.documents import package_versions
+    from corpuskit.mix.pools import balanced_sample, load_pools
+    from corpuskit.mix.tokenizer import train_bpe
+    from corpuskit.progress import console, results, summary_table
+    from corpuskit.store.atomic import atomic_write_json
+
+    t0 = time.perf_counter()
+    pools = load_pools(corpus, HeldoutSettings(bytes_per_source=heldout_bytes), names)
+    texts = balanced_sample(pools, budget, seed)
+    n_bytes = {s: sum(len(t.encode("utf-8")) for t in ts) for s, ts in texts.items()}
+    console.print(f"training BPE (vocab {vocab_size:,}) on {sum(n_bytes.values()):,} bytes ...")
+    tok = train_bpe((t for s in sorted(texts) for t in texts[s]), vocab_size, out)
+    meta = {
+        "hash": tok.hash,
+        "vocab_size": tok.vocab_size,
+        "eot_id": tok.eot_id,
+        "sample_bytes": n_bytes,
+        "seed": seed,
+        "heldout_bytes": heldout_bytes,
+        "corpus": str(Path(corpus).resolve()),
+        "versions": package_versions(),
+    }
+    atomic_write_json(out.with_suffix(".meta.json"), meta)
+    seconds = time.perf_counter() - t0
+    rows = [[s, n_bytes[s], len(texts[s])] for s in sorted(texts)]
+    results.print(
+        summary_table(
+            f"Tokenizer {out} (hash {tok.hash}) in {seconds:.1f} s",
+            ["source", "sample bytes", "documents"],
+            rows,
+        )
+    )
+    documents = {s: len(texts[s]) for s in sorted(texts)}
+    jout.add(
+        tokenizer={
+            **meta,
+            "path": str(Path(out).resolve()),
+            "seconds": seconds,
+            "sample_documents": documents,
+        }
+    )

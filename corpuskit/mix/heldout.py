@@ -88,6 +88,19 @@ def write_heldout(split: HeldoutSplit, path: Path) -> dict[str, object]:
     }
 
 
+def write_heldout_sets(
+    splits: dict[str, HeldoutSplit], directory: Path, rel_prefix: str
+) -> dict[str, dict[str, object]]:
+    """Write every set as ``<directory>/<source>.jsonl``; returns the manifest's ``heldout`` block, each
+    ``path`` relative to the mixture folder: ``rel_prefix`` is ``heldout/`` for sets inside it and
+    ``../heldout/`` in a study whose mixtures share one copy."""
+    out = {}
+    for source, split in sorted(splits.items()):
+        entry = write_heldout(split, directory / f"{source}.jsonl")
+        out[source] = {"path": f"{rel_prefix}{source}.jsonl", **entry}
+    return out
+
+
 def read_heldout(path: Path) -> list[dict[str, str]]:
     """Read a held-out JSONL file back (for evaluators and tests)."""
     with open(path, encoding="utf-8") as f:

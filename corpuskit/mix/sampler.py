@@ -166,9 +166,14 @@ def id_keys(ids: pl.Series) -> np.ndarray:
     return keys.to_numpy().astype(np.uint64, copy=False)
 
 
+def seeded_keys(ids: pl.Series, *salt: object) -> np.ndarray:
+    """A uint64 key per id from the id itself and ``salt`` (seed, source, epoch): sort by it to shuffle."""
+    with np.errstate(over="ignore"):
+        return _splitmix64(id_keys(ids) ^ _salt(*salt))
+
+
 def seeded_order(ids: pl.Series, *salt: object) -> np.ndarray:
     """Permutation of ``ids`` determined only by the ids themselves and ``salt`` (seed, source, epoch)."""
-    with np.errstate(over="ignore"):
-        keys = _splitmix64(id_keys(ids) ^ _salt(*salt))
+    keys = seeded_keys(ids, *salt)
     # ties (practically impossible) fall back to id order, so the result never depends on input order
     return np.lexsort((ids.to_numpy(), keys))

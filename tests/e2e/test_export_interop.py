@@ -117,7 +117,7 @@ def test_megatron_export_reads_back_document_by_document(tmp_path):
     import numpy as np
 
     from corpuskit.documents import document_id
-    from corpuskit.mix.build import build_mixture
+    from corpuskit.mix import build_mixture
     from corpuskit.mix.shards import open_mixture
     from tests.support.store import commit_rows
 

@@ -13,8 +13,9 @@ import polars as pl
 import pytest
 
 from corpuskit.documents import document_id
-from corpuskit.mix.build import build_mixture, load_pools
+from corpuskit.mix import build_mixture
 from corpuskit.mix.heldout import HeldoutSettings, read_heldout
+from corpuskit.mix.pools import load_pools
 from corpuskit.mix.sampler import MixError
 from corpuskit.mix.shards import open_mixture
 from corpuskit.store import list_parts, scan_documents

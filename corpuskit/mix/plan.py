@@ -1,0 +1,83 @@
+"""Plan a study before any work: token targets per source and mixture, and the one repetition check.
+
+A plan is computed from the pools alone (token counts exact for bytes, estimated from a sample for a
+trained BPE), so ``--dry-run`` can show it and an impossible mixture is refused before anything is
+tokenized or written. Per-mixture ``seed``/``max_epochs``/``allow_repeat`` override the study's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from corpuskit.mix.config import MixtureConfig
+from corpuskit.mix.context import StudyContext, estimate_available
+from corpuskit.mix.pools import Pool
+from corpuskit.mix.sampler import (
+    DEFAULT_MAX_EPOCHS,
+    SourcePlan,
+    check_repetition,
+    normalise_weights,
+    split_budget,
+)
+
+
+@dataclass(frozen=True)
+class MixturePlan:
+    """One mixture of a study with its settings resolved and its per-source targets."""
+
+    mixture: MixtureConfig
+    seed: int
+    max_epochs: float
+    allow_repeat: bool
+    sources: list[SourcePlan]  # sources with a positive target, by name
+    warnings: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.mixture.name
+
+
+def plan_mixture(
+    mix: MixtureConfig,
+    pools: dict[str, Pool],
+    available: dict[str, tuple[int, bool]],
+) -> tuple[list[SourcePlan], list[str]]:
+    """Token targets per source from the weights; raises :class:`MixError` for unknown sources or bad
+    weights."""
+    weights, warnings = normalise_weights(mix.weights, sorted(pools))
+    targets = split_budget(weights, mix.tokens)
+    plans = [SourcePlan(s, weights[s], targets[s], *available[s]) for s in sorted(weights) if targets[s] > 0]
+    return plans, warnings
+
+
+def plan_study(
+    ctx: StudyContext,
+    mixtures: list[MixtureConfig],
+    *,
+    seed: int = 0,
+    max_epochs: float = DEFAULT_MAX_EPOCHS,
+    allow_repeat: bool = False,
+) -> list[MixturePlan]:
+    """Plan every mixture; the pools' token counts are estimated once for all of them."""
+    used = sorted({s for m in mixtures for s, w in m.weights.items() if w > 0 and s in ctx.pools})
+    available = estimate_available(ctx, used, ctx.heldout_settings.seed)
+    plans = []
+    for mix in mixtures:
+        sources, warnings = plan_mixture(mix, ctx.pools, {s: available.get(s, (0, True)) for s in ctx.pools})
+        plans.append(
+            MixturePlan(
+                mix,
+                seed=seed if mix.seed is None else mix.seed,
+                max_epochs=mix.max_epochs or max_epochs,
+                allow_repeat=allow_repeat if mix.allow_repeat is None else mix.allow_repeat,
+                sources=sources,
+                warnings=warnings,
+            )
+        )
+    return plans
+
+
+def check_plans(plans: list[MixturePlan]) -> None:
+    """Refuse the study if any mixture needs a source it cannot have, or repeats one past its cap."""
+    for plan in plans:
+        check_repetition(plan.sources, plan.max_epochs, plan.allow_repeat)
