@@ -135,8 +135,8 @@ def main() -> None:
     if not DATA.is_dir():
         sys.exit(f"shared data not found at {DATA}")
     from corpuskit.mix import build_mixture
-    from corpuskit.mix.pools import balanced_sample, load_pools
     from corpuskit.mix.heldout import HeldoutSettings
+    from corpuskit.mix.pools import balanced_sample, load_pools
     from corpuskit.mix.tokenizer import train_bpe
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mixbench-"))
