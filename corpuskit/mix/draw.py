@@ -184,6 +184,7 @@ def draw_source(
     full = target // clean.tokens if exhausted else 0
     remainder = target - full * clean.tokens
     drawn = repeat_to_target(pool, clean, full, remainder, seed)
+    meter.advance(max(0, target - clean.tokens))  # the repeated tokens: drawn without tokenizing again
     assert int(drawn.lengths.sum()) == target, (source, int(drawn.lengths.sum()), target)
     drawn.stats = {
         "tokens": target,

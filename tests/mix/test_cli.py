@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,3 +149,71 @@ def test_yaml_errors_are_located(tmp_path):
     cfg.write_text("mixtures:\n" + "  - {name: a, weights: {web: 1}, tokens: 1M}\n" * 2)
     with pytest.raises(ConfigError, match="repeated: a"):
         load_study_config(cfg)
+
+
+def _strict(text: str):
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)  # NaN / Infinity would raise here
+
+
+CLI = [sys.executable, "-m", "corpuskit.cli"]
+
+
+def test_mix_json_to_stdout_is_one_strict_document_tables_on_stderr(corpus, tmp_path):
+    out = tmp_path / "m"
+    env = {**os.environ, "CORPUSKIT_PROGRESS_EVERY_S": "0"}
+    cmd = [*CLI, "mix", "-w", "books=0.5,wiki=0.5", "-n", "60k", "--corpus", str(corpus), "--out", str(out)]
+    r = subprocess.run([*cmd, "--json", "-"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    data = _strict(r.stdout)
+    (built,) = data["mixtures"]
+    assert built["manifest"] == json.loads((out / "manifest.json").read_text())
+    assert built["out"] == str(out) and built["seconds"] >= built["tokenize_seconds"] > 0
+    assert set(data["heldout"]) == {"books", "verse", "wiki"}
+    (plan,) = data["plans"]
+    assert [s["source"] for s in plan["sources"]] == ["books", "wiki"] and plan["tokens"] == 60_000
+    assert "Held-out sets" in r.stderr and "Mixture m" in r.stderr  # the tables moved to stderr
+    assert "done: m: 60,000/60,000 (100%) tokens" in r.stderr  # progress lines: not a terminal
+    assert not (tmp_path / "-").exists()
+    r = subprocess.run([*cmd[:-2], "--dry-run", "--json", "-"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    plan_only = _strict(r.stdout)
+    assert "mixtures" not in plan_only and plan_only["plans"][0]["sources"][0]["epochs"] > 0
+
+
+def test_study_and_tokenizer_json_files(cli, corpus, tmp_path):
+    tok, tok_json = tmp_path / "tok" / "tokenizer.json", tmp_path / "tok.json"
+    r = cli("tokenizer", "train", "--corpus", corpus, "--out", tok, "--vocab-size", "300",
+            "--sample-bytes", "30k", "--json", tok_json)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    meta = _strict(tok_json.read_text())["tokenizer"]
+    assert meta["hash"] == json.loads(tok.with_suffix(".meta.json").read_text())["hash"]
+    assert meta["path"] == str(tok.resolve()) and set(meta["sample_documents"]) == {"books", "verse", "wiki"}
+    cfg = tmp_path / "mixes.yaml"
+    cfg.write_text(
+        f"corpus: {corpus}\nout: study\ntokenizer: {tok}\nheldout: {{bytes_per_source: 30000}}\nmixtures:\n"
+        "  - {name: a, weights: {books: 1}, tokens: 30k}\n"
+        "  - {name: b, weights: {wiki: 1, verse: 1}, tokens: 20k}\n"
+    )
+    r = cli("mix", "--config", cfg, "--json", tmp_path / "study.json")
+    assert r.exit_code == 0, r.output
+    data = _strict((tmp_path / "study.json").read_text())
+    assert [m["manifest"]["name"] for m in data["mixtures"]] == ["a", "b"]
+    assert data["mixtures"][1]["out"] == str(tmp_path / "study" / "b")
+    assert all(m["manifest"]["tokenizer"]["hash"] == meta["hash"] for m in data["mixtures"])
+    r = cli(
+        "mix",
+        "-w",
+        "web=1",
+        "-n",
+        "1k",
+        "--corpus",
+        corpus,
+        "--out",
+        tmp_path / "x",
+        "--json",
+        tmp_path / "e.json",
+    )
+    assert r.exit_code == 2 and not (tmp_path / "e.json").exists()  # a mistake writes no results
