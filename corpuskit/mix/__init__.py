@@ -32,7 +32,7 @@ from corpuskit.mix.config import DecontamSettings, MixtureConfig  # noqa: E402
 from corpuskit.mix.context import StudyContext, estimate_available, open_study  # noqa: E402
 from corpuskit.mix.heldout import HeldoutSettings  # noqa: E402
 from corpuskit.mix.mixture import MixtureReport, build_in_study  # noqa: E402
-from corpuskit.mix.plan import MixturePlan, plan_study  # noqa: E402
+from corpuskit.mix.plan import MixturePlan, MixtureSettings, plan_study  # noqa: E402
 from corpuskit.mix.sampler import MixError  # noqa: E402
 from corpuskit.mix.shards import Mixture, open_mixture  # noqa: E402
 from corpuskit.mix.study import build_mixture, build_mixtures, source_tokens  # noqa: E402
@@ -45,6 +45,7 @@ __all__ = [
     "MixturePlan",
     "MixtureConfig",
     "MixtureReport",
+    "MixtureSettings",
     "StudyContext",
     "build_in_study",
     "build_mixture",

@@ -6,8 +6,6 @@ and warnings to stderr, and ``--json FILE|-`` writes the same numbers as one str
 
 from __future__ import annotations
 
-import math
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,15 +13,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from corpuskit.configs import ConfigError
-from corpuskit.mix.config import DecontamSettings, MixtureConfig, StudyConfig, load_study_config
+from corpuskit.mix.config import StudyConfig, flags_study, load_study_config
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import (
     DEFAULT_MAX_EPOCHS,
     MixError,
     SourcePlan,
-    normalise_weights,
     parse_tokens,
-    parse_weights,
 )
 from corpuskit.progress import JsonOutput, fail, rate_text
 from corpuskit.store import list_sources
@@ -66,7 +62,7 @@ def register(app: typer.Typer) -> None:
                         cfg = cfg.model_copy(update={"out": out.resolve()})
                     run_study(cfg, jout, dry_run=dry_run)
                     return
-                cfg = _flags_study(
+                cfg = flags_study(
                     weights,
                     tokens,
                     corpus,
@@ -111,56 +107,6 @@ def register(app: typer.Typer) -> None:
             train_tokenizer(corpus, out, vocab_size, budget, names, seed, heldout_bytes, jout)
 
     app.add_typer(tok_app, name="tokenizer")
-
-
-def _flags_study(
-    weights: str | None,
-    tokens: str | None,
-    corpus: Path,
-    out: Path | None,
-    tokenizer: str,
-    seed: int,
-    allow_repeat: bool,
-    max_epochs: float,
-    heldout_bytes: int,
-    dry_run: bool,
-) -> StudyConfig:
-    """The one-mixture study that ``mix --weights ... --out DIR`` describes, checked before any work."""
-    from corpuskit.mix.folders import is_mixture_dir
-    from corpuskit.store.outputs import check_output_dir
-
-    if not weights or not tokens:
-        raise MixError("give --weights and --tokens (or --config mixes.yaml)")
-    if out is None and not dry_run:
-        raise MixError("give --out DIR for the mixture folder")
-    if not math.isfinite(max_epochs) or max_epochs <= 0:
-        raise MixError(f"--max-epochs must be a finite number > 0 (got {max_epochs})")
-    if heldout_bytes < 0:
-        raise MixError(f"--heldout-bytes must be >= 0 (got {heldout_bytes})")
-    if out is not None:
-        out = check_output_dir(
-            out,
-            option="--out",
-            written_by_us=is_mixture_dir,
-            what="a mixture",
-            protect=[("the corpus", corpus)],
-        )
-    budget = parse_tokens(tokens)
-    wts = parse_weights(weights)
-    normalise_weights(wts, list_sources(corpus))  # unknown / negative -> clear error before work
-    tok = tokenizer if tokenizer == "bytes" else str(Path(tokenizer).resolve())
-    name = (re.sub(r"[^A-Za-z0-9_.-]", "_", out.name) or "mixture") if out is not None else "mixture"
-    return StudyConfig(
-        corpus=corpus.resolve(),
-        out=(out or Path(name)).resolve().parent,
-        tokenizer=tok,
-        seed=seed,
-        max_epochs=max_epochs,
-        allow_repeat=allow_repeat,
-        heldout=HeldoutSettings(bytes_per_source=heldout_bytes),
-        decontam=DecontamSettings(),
-        mixtures=[MixtureConfig(name=name, weights=wts, tokens=budget)],
-    )
 
 
 def run_study(

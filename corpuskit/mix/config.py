@@ -15,6 +15,8 @@ Relative paths are resolved against the YAML file's folder.
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from corpuskit.configs import ConfigError, load_yaml, validate
 from corpuskit.mix.decontam import DEFAULT_NGRAM
 from corpuskit.mix.heldout import HeldoutSettings
-from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, parse_tokens
+from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, normalise_weights, parse_tokens, parse_weights
 
 
 class _Strict(BaseModel):
@@ -104,3 +106,47 @@ def load_study_config(path: Path | str) -> StudyConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: a mix config must be a mapping with a 'mixtures' list (or a bare list)")
     return validate(StudyConfig, data, p).resolve(p.resolve().parent)
+
+
+def flags_study(
+    weights: str | None,
+    tokens: str | None,
+    corpus: Path,
+    out: Path | None,
+    tokenizer: str,
+    seed: int,
+    allow_repeat: bool,
+    max_epochs: float,
+    heldout_bytes: int,
+    dry_run: bool,
+) -> StudyConfig:
+    """The one-mixture study that ``mix --weights ... --out DIR`` describes, checked before any work."""
+    from corpuskit.mix.folders import check_out
+    from corpuskit.store import list_sources
+
+    if not weights or not tokens:
+        raise MixError("give --weights and --tokens (or --config mixes.yaml)")
+    if out is None and not dry_run:
+        raise MixError("give --out DIR for the mixture folder")
+    if not math.isfinite(max_epochs) or max_epochs <= 0:
+        raise MixError(f"--max-epochs must be a finite number > 0 (got {max_epochs})")
+    if heldout_bytes < 0:
+        raise MixError(f"--heldout-bytes must be >= 0 (got {heldout_bytes})")
+    if out is not None:
+        out = check_out(out, corpus)
+    budget = parse_tokens(tokens)
+    wts = parse_weights(weights)
+    normalise_weights(wts, list_sources(corpus))  # unknown / negative -> clear error before work
+    tok = tokenizer if tokenizer == "bytes" else str(Path(tokenizer).resolve())
+    name = (re.sub(r"[^A-Za-z0-9_.-]", "_", out.name) or "mixture") if out is not None else "mixture"
+    return StudyConfig(
+        corpus=corpus.resolve(),
+        out=(out or Path(name)).resolve().parent,
+        tokenizer=tok,
+        seed=seed,
+        max_epochs=max_epochs,
+        allow_repeat=allow_repeat,
+        heldout=HeldoutSettings(bytes_per_source=heldout_bytes),
+        decontam=DecontamSettings(),
+        mixtures=[MixtureConfig(name=name, weights=wts, tokens=budget)],
+    )

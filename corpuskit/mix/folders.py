@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from corpuskit.store import read_json
+from corpuskit.store.outputs import check_output_dir
 
 
 def is_mixture_dir(path: Path) -> bool:
@@ -26,6 +27,18 @@ def is_study_dir(path: Path) -> bool:
     return all(
         p.name == "heldout" or p.name.startswith(".") or (p.is_dir() and is_mixture_dir(p))
         for p in path.iterdir()
+    )
+
+
+def check_out(out: Path | str, corpus: Path | str, *, study: bool = False) -> Path:
+    """``out`` resolved, or :class:`~corpuskit.store.outputs.UnsafeOutput` if writing there could destroy
+    what ``corpuskit mix`` did not write (the corpus, the current folder, a foreign non-empty folder)."""
+    return check_output_dir(
+        out,
+        option="out:" if study else "--out",
+        written_by_us=is_study_dir if study else is_mixture_dir,
+        what="a mixture study" if study else "a mixture",
+        protect=[("the corpus", corpus)],
     )
 
 

@@ -17,15 +17,15 @@ from corpuskit.documents import package_versions
 from corpuskit.mix.config import MixtureConfig
 from corpuskit.mix.context import StudyContext
 from corpuskit.mix.draw import Drawn, TokenCache, draw_source
-from corpuskit.mix.folders import is_mixture_dir, staged_dir
+from corpuskit.mix.folders import check_out, staged_dir
 from corpuskit.mix.gather import write_shards
 from corpuskit.mix.heldout import write_heldout_sets
+from corpuskit.mix.plan import MixtureSettings
 from corpuskit.mix.sampler import normalise_weights, split_budget
 from corpuskit.mix.shards import dtype_for_vocab, write_manifest
 from corpuskit.mix.tokenizer import HFTokenizer
 from corpuskit.progress import SILENT, Reporter
 from corpuskit.store.atomic import atomic_write_bytes
-from corpuskit.store.outputs import check_output_dir
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,8 @@ class MixtureReport:
 
 def write_mixture(
     ctx: StudyContext,
-    mix: MixtureConfig,
+    run: MixtureSettings,
     out: Path,
-    *,
-    seed: int,
-    max_epochs: float,
-    allow_repeat: bool,
     heldout_block: dict[str, Any] | None = None,
     progress: Reporter = SILENT,
 ) -> tuple[dict[str, Any], MixtureReport]:
@@ -56,16 +52,11 @@ def write_mixture(
     a study passes the block of its shared sets instead (paths relative to the mixture folder).
     """
     t0 = time.perf_counter()
+    mix, seed, max_epochs, allow_repeat = run.mixture, run.seed, run.max_epochs, run.allow_repeat
     weights, warnings = normalise_weights(mix.weights, sorted(ctx.pools))
     targets = split_budget(weights, mix.tokens)
     out = Path(out)
-    check_output_dir(
-        out,
-        option="--out",
-        written_by_us=is_mixture_dir,
-        what="a mixture",
-        protect=[("the corpus", ctx.corpus)],
-    )
+    check_out(out, ctx.corpus)
     meter = progress.meter(mix.name, "tokens", total=mix.tokens)
     with staged_dir(out) as staging:
         if heldout_block is None:
@@ -117,17 +108,8 @@ def build_in_study(
     progress: Reporter = SILENT,
 ) -> dict[str, Any]:
     """Build one mixture folder at ``out`` and return its manifest exactly as written to manifest.json."""
-    manifest, _ = write_mixture(
-        ctx,
-        mix,
-        out,
-        seed=seed,
-        max_epochs=max_epochs,
-        allow_repeat=allow_repeat,
-        heldout_block=heldout_block,
-        progress=progress,
-    )
-    return manifest
+    run = MixtureSettings(mix, seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat)
+    return write_mixture(ctx, run, out, heldout_block, progress)[0]
 
 
 def _manifest(

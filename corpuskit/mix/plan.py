@@ -22,19 +22,25 @@ from corpuskit.mix.sampler import (
 
 
 @dataclass(frozen=True)
-class MixturePlan:
-    """One mixture of a study with its settings resolved and its per-source targets."""
+class MixtureSettings:
+    """One mixture with the study's defaults resolved: what drawing it needs."""
 
     mixture: MixtureConfig
     seed: int
     max_epochs: float
     allow_repeat: bool
-    sources: list[SourcePlan]  # sources with a positive target, by name
-    warnings: list[str]
 
     @property
     def name(self) -> str:
         return self.mixture.name
+
+
+@dataclass(frozen=True)
+class MixturePlan(MixtureSettings):
+    """A mixture's settings and its per-source targets, checked before anything is written."""
+
+    sources: list[SourcePlan]  # sources with a positive target, by name
+    warnings: list[str]
 
 
 def plan_mixture(

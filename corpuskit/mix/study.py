@@ -14,14 +14,13 @@ from typing import Any
 
 from corpuskit.mix.config import DecontamSettings, MixtureConfig
 from corpuskit.mix.context import StudyContext, estimate_available, open_study
-from corpuskit.mix.folders import is_study_dir
+from corpuskit.mix.folders import check_out
 from corpuskit.mix.heldout import HeldoutSettings, write_heldout_sets
 from corpuskit.mix.mixture import MixtureReport, write_mixture
 from corpuskit.mix.plan import MixturePlan, check_plans, plan_study
 from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, normalise_weights, parse_tokens
 from corpuskit.progress import SILENT, Reporter
 from corpuskit.store import list_sources
-from corpuskit.store.outputs import check_output_dir
 
 
 def build_mixtures(
@@ -44,27 +43,11 @@ def build_mixtures(
     out = Path(out)
     shared_block = None
     if not single:
-        check_output_dir(
-            out,
-            option="out:",
-            written_by_us=is_study_dir,
-            what="a mixture study",
-            protect=[("the corpus", ctx.corpus)],
-        )
+        check_out(out, ctx.corpus, study=True)
         splits = {s: p.heldout for s, p in ctx.pools.items()}
         shared_block = write_heldout_sets(splits, out / "heldout", "../heldout/")
     return [
-        write_mixture(
-            ctx,
-            plan.mixture,
-            out if single else out / plan.name,
-            seed=plan.seed,
-            max_epochs=plan.max_epochs,
-            allow_repeat=plan.allow_repeat,
-            heldout_block=shared_block,
-            progress=progress,
-        )
-        for plan in plans
+        write_mixture(ctx, plan, out if single else out / plan.name, shared_block, progress) for plan in plans
     ]
 
 
