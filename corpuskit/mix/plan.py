@@ -19,6 +19,7 @@ from corpuskit.mix.sampler import (
     normalise_weights,
     split_budget,
 )
+from corpuskit.mix.tokenizer import ByteTokenizer
 
 
 @dataclass(frozen=True)
@@ -63,23 +64,33 @@ def plan_study(
     seed: int = 0,
     max_epochs: float = DEFAULT_MAX_EPOCHS,
     allow_repeat: bool = False,
+    estimate: bool = True,
 ) -> list[MixturePlan]:
-    """Plan every mixture; the pools' token counts are estimated once for all of them."""
-    used = sorted({s for m in mixtures for s, w in m.weights.items() if w > 0 and s in ctx.pools})
-    available = estimate_available(ctx, used, ctx.heldout_settings.seed)
-    plans = []
-    for mix in mixtures:
-        sources, warnings = plan_mixture(mix, ctx.pools, {s: available.get(s, (0, True)) for s in ctx.pools})
-        plans.append(
-            MixturePlan(
-                mix,
-                seed=seed if mix.seed is None else mix.seed,
-                max_epochs=mix.max_epochs or max_epochs,
-                allow_repeat=allow_repeat if mix.allow_repeat is None else mix.allow_repeat,
-                sources=sources,
-                warnings=warnings,
-            )
+    """Plan every mixture; the pools' token counts are estimated once for all of them.
+
+    ``estimate=False`` is for a build nobody is shown the plan of: a mixture that may repeat its sources
+    needs no token estimate (only the check that a pool is not empty), so a trained BPE is not run over a
+    sample for it and its sources are counted in bytes (an upper bound, marked inexact).
+    """
+    settings = [
+        MixtureSettings(
+            mix,
+            seed=seed if mix.seed is None else mix.seed,
+            max_epochs=mix.max_epochs or max_epochs,
+            allow_repeat=allow_repeat if mix.allow_repeat is None else mix.allow_repeat,
         )
+        for mix in mixtures
+    ]
+    counted = [m.mixture for m in settings if estimate or not m.allow_repeat]
+    used = sorted({s for m in counted for s, w in m.weights.items() if w > 0 and s in ctx.pools})
+    available = {
+        s: (p.bytes + p.docs.height, isinstance(ctx.tokenizer, ByteTokenizer)) for s, p in ctx.pools.items()
+    }
+    available |= estimate_available(ctx, used, ctx.heldout_settings.seed)
+    plans = []
+    for m in settings:
+        sources, warnings = plan_mixture(m.mixture, ctx.pools, available)
+        plans.append(MixturePlan(m.mixture, m.seed, m.max_epochs, m.allow_repeat, sources, warnings))
     return plans
 
 

@@ -78,7 +78,9 @@ def build_mixture(
     )
     heldout = HeldoutSettings(bytes_per_source=heldout_bytes, seed=heldout_seed)
     ctx = open_study(Path(corpus), tokenizer, heldout, DecontamSettings(enabled=decontaminate))
-    plans = plan_study(ctx, [mix], seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat)
+    plans = plan_study(
+        ctx, [mix], seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat, estimate=False
+    )
     ((manifest, _),) = build_mixtures(ctx, plans, out, single=True)
     return manifest
 
