@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 WEIGHTS = {"books": 0.4, "forums": 0.2, "wiki": 0.15, "verse": 0.1, "multi": 0.15}
 
@@ -54,7 +54,7 @@ def forum_posts() -> list[str]:
 
 
 def make_bench_corpus(corpus: Path) -> dict[str, int]:
-    from mix_corpus import chunk, wiki_articles, write_source
+    from tests.support.mix_corpus import chunk, wiki_articles, write_source
 
     books = []
     for f in sorted((DATA / "books").glob("*.txt")):
