@@ -217,3 +217,14 @@ def test_study_and_tokenizer_json_files(cli, corpus, tmp_path):
         tmp_path / "e.json",
     )
     assert r.exit_code == 2 and not (tmp_path / "e.json").exists()  # a mistake writes no results
+
+
+def test_tokenizer_train_json_to_stdout(corpus, tmp_path):
+    tok = tmp_path / "tokenizer.json"
+    cmd = [*CLI, "tokenizer", "train", "--corpus", str(corpus), "--out", str(tok), "--vocab-size", "300"]
+    r = subprocess.run(
+        [*cmd, "--sample-bytes", "20k", "--json", "-"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    meta = _strict(r.stdout)["tokenizer"]
+    assert meta["vocab_size"] == 300 and meta["path"] == str(tok) and "Tokenizer" in r.stderr
