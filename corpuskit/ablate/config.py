@@ -4,13 +4,14 @@ Example::
 
     output: runs/books-vs-forums        # relative paths are relative to this file
     model: {preset: smoke}
-    training: {tokens: 1_000_000, batch_size: 16, lr: 3.0e-3, seeds: [0, 1, 2]}
+    training: {tokens: 1_000_000, batch_size: 16, seeds: [0, 1, 2]}   # lr, warmup: per-preset defaults
     mixtures:
       - {name: natural, path: mixes/natural}           # an existing mixture folder
       - {name: books-heavy, weights: {books: 0.8, forums: 0.2}}   # built with corpuskit.mix.build
     baseline: natural
     build: {corpus: corpus, tokenizer: bytes, max_epochs: 4}       # for weights mixtures and the swarm
     swarm: {runs: 16, concentration: 1.0, min_weight: 0.02}        # optional: RegMix-style weight search
+    sweep: {factors: [0.5, 1, 2]}        # optional (or --lr-sweep): choose training.lr on the baseline first
     eval: {files: {wikitext: ../shared/data/lm/wikitext-2-raw/wiki.test.raw}, max_documents: 200}
 """
 
@@ -23,6 +24,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from corpuskit.ablate.defaults import defaults_for
 from corpuskit.ablate.model import PRESETS, GPTConfig, preset
 from corpuskit.ablate.train import TrainConfig
 from corpuskit.configs import ConfigError, Strict, load_yaml, validate
@@ -52,9 +54,12 @@ class TrainingSection(Strict):
     tokens: int = Field(1_000_000, gt=0, description="training tokens per run (same for every mixture)")
     batch_size: int = Field(16, gt=0)
     grad_accum: int = Field(1, gt=0)
-    lr: float = Field(3e-3, gt=0)
+    lr: float | None = Field(None, gt=0, description="peak learning rate; default: the preset's")
     min_lr_ratio: float = Field(0.1, ge=0, le=1)
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
+    warmup_min_steps: int | None = Field(
+        None, ge=0, description="warmup is at least this many steps; default: the preset's"
+    )
     weight_decay: float = Field(0.1, ge=0)
     grad_clip: float = Field(1.0, gt=0)
     seeds: list[int] = Field([0, 1, 2], min_length=1, description="each seed changes init and data order")
@@ -66,8 +71,13 @@ class TrainingSection(Strict):
     compile: Literal["auto", "on", "off"] = "auto"
     log_every: int = Field(10, gt=0)
 
-    def train_config(self) -> TrainConfig:
+    def train_config(self, preset: str = "smoke") -> TrainConfig:
+        """The trainer's settings, with the preset's lr and warmup minimum where none is given."""
         d = self.model_dump(exclude={"seeds", "init_seed"})
+        dflt = defaults_for(preset)
+        d["lr"] = d["lr"] or dflt.lr
+        if d["warmup_min_steps"] is None:
+            d["warmup_min_steps"] = dflt.warmup_min_steps
         return TrainConfig(**d)
 
 
@@ -86,13 +96,22 @@ class MixtureSpec(Strict):
         return self
 
 
+class BuildOptions(Strict):
+    """How every mixture of the ablation is drawn from the corpus (the mix stage's study settings)."""
+
+    allow_repeat: bool = Field(False, description="allow more epochs than max_epochs")
+    heldout_bytes: int = Field(1_000_000, ge=0, description="UTF-8 bytes held out per source for eval")
+    heldout_seed: int = Field(0, description="held-out split seed (same for every mixture)")
+    decontaminate: bool = Field(True, description="drop training documents sharing 13-grams with held-out")
+
+
 class BuildSection(Strict):
     corpus: Path = Field(description="curated corpus folder the mixtures are sampled from")
     tokenizer: str = Field("bytes", description="'bytes' or a tokenizer.json path (one per ablation)")
     tokens: int | None = Field(None, gt=0, description="tokens per built mixture; default training.tokens")
     max_epochs: float = Field(4.0, gt=0, description="repetition cap per source (Muennighoff et al.: ≤4)")
     seed: int = 0
-    options: dict = Field(default_factory=dict, description="extra keyword options for the mixture builder")
+    options: BuildOptions = Field(default_factory=lambda: BuildOptions())
 
 
 class SwarmSection(Strict):
@@ -112,7 +131,29 @@ class EvalSection(Strict):
     max_document_bytes: int | None = Field(
         None, gt=0, description="score only each document's first N bytes (speed; Paloma scores all)"
     )
-    batch_size: int = Field(16, gt=0)
+    max_bytes_per_set: int | Literal["all"] | None = Field(
+        None, description="UTF-8 bytes scored per set (documents in order); default: the preset's budget"
+    )
+    text_document_bytes: int = Field(4096, gt=0, description="plain-text files are cut into documents")
+    batch_size: int = Field(32, gt=0, description="windows per forward pass")
+
+    def bytes_per_set(self, preset: str) -> int | None:
+        if self.max_bytes_per_set == "all":
+            return None
+        return self.max_bytes_per_set or defaults_for(preset).eval_bytes_per_set
+
+
+class SweepSection(Strict):
+    """A short learning-rate sweep on the baseline mixture before the ablation; its best lr is used."""
+
+    factors: list[float] = Field(
+        [0.25, 0.5, 1.0, 2.0], min_length=2, description="multiples of the preset's (or given) lr to try"
+    )
+    tokens: int | None = Field(None, gt=0, description="tokens per sweep run; default training.tokens / 4")
+    seeds: list[int] = Field([0], min_length=1, description="every seed must train without diverging")
+    tolerance: float = Field(
+        0.01, ge=0, description="take the largest lr whose loss is within this share of the best"
+    )
 
 
 class StatisticsSection(Strict):
@@ -137,6 +178,7 @@ class AblationConfig(Strict):
     eval: EvalSection = Field(default_factory=EvalSection)
     statistics: StatisticsSection = Field(default_factory=StatisticsSection)
     regression: RegressionSection = Field(default_factory=RegressionSection)
+    sweep: SweepSection | None = None
 
     config_path: Path | None = Field(None, exclude=True)
 
@@ -170,12 +212,13 @@ class AblationConfig(Strict):
 
     def run_hash(self) -> str:
         """Hash of everything that shapes a single run's numbers (not which mixtures are listed)."""
+        training = self.training.model_dump(mode="json", exclude={"seeds", "log_every"})
+        tc = self.training.train_config(self.model.preset)
+        training.update(lr=tc.lr, warmup_min_steps=tc.warmup_min_steps)  # the values used, not None
+        evaluation = self.eval.model_dump(mode="json")
+        evaluation["max_bytes_per_set"] = self.eval.bytes_per_set(self.model.preset)
         blob = json.dumps(
-            {
-                "model": self.model.model_dump(mode="json"),
-                "training": self.training.model_dump(mode="json", exclude={"seeds", "log_every"}),
-                "eval": self.eval.model_dump(mode="json"),
-            },
+            {"model": self.model.model_dump(mode="json"), "training": training, "eval": evaluation},
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

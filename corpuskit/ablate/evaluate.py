@@ -5,19 +5,20 @@ Each document is scored on its own: the sequence is ``[EOT] + tokens(text)``, cu
 eval set, BPB = Σ nats / (Σ UTF-8 bytes × ln 2); the headline is the macro average over sets, so a large
 set does not drown a small one. Bytes, not tokens, are the denominator: that makes numbers comparable
 across tokenizers (a tokenizer with longer tokens has a higher loss per token but not per byte).
+Which documents, and how many bytes of them, are scored is :mod:`.evalsets`' business.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from corpuskit.progress import Meter
 
 LN2 = math.log(2.0)
 
@@ -76,48 +77,25 @@ def macro_bpb(scores: Sequence[SetScore]) -> float:
     return float(np.mean([s.bpb for s in scores]))
 
 
-def load_jsonl_set(name: str, path: Path, max_documents: int | None = None) -> EvalSet:
-    """An eval set from a JSONL file of ``{"id", "text"}`` (the mixture's held-out format)."""
-    ids, texts = [], []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if not row.get("text"):
-                continue
-            ids.append(str(row.get("id", i)))
-            texts.append(row["text"])
-            if max_documents and len(texts) >= max_documents:
-                break
-    return EvalSet(name, ids, texts)
-
-
-def load_text_set(name: str, path: Path, max_documents: int | None = None, doc_bytes: int = 4096) -> EvalSet:
-    """An external plain-text file as an eval set: split on blank lines into documents of ~``doc_bytes``."""
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    paras = [p for p in text.split("\n\n") if p.strip()]
-    docs, cur, size = [], [], 0
-    for p in paras:
-        cur.append(p)
-        size += len(p.encode("utf-8"))
-        if size >= doc_bytes:
-            docs.append("\n\n".join(cur))
-            cur, size = [], 0
-    if cur:
-        docs.append("\n\n".join(cur))
-    if max_documents:
-        docs = docs[:max_documents]
-    return EvalSet(name, [f"{name}-{i}" for i in range(len(docs))], docs)
-
-
-def _chunks(token_lists: list[list[int]], eot: int, context: int):
-    """(doc index, inputs, targets) for every disjoint window of every ``[EOT] + tokens`` sequence."""
-    for d, toks in enumerate(token_lists):
-        seq = [eot, *toks]
-        for start in range(0, len(seq) - 1, context):
-            piece = seq[start : start + context + 1]
-            yield d, piece[:-1], piece[1:]
+def windows(
+    token_lists: list[list[int]], eot: int, context: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every disjoint window of every ``[EOT] + tokens`` sequence, as arrays: (doc index (W,), inputs (W, T)
+    padded with EOT, targets (W, T) padded with -100 = not scored)."""
+    seqs = [np.asarray([eot, *t], dtype=np.int64) for t in token_lists]
+    counts = np.array([max(1, -(-(len(q) - 1) // context)) for q in seqs], dtype=np.int64)
+    doc = np.repeat(np.arange(len(seqs), dtype=np.int64), counts)
+    x = np.full((int(counts.sum()), context), eot, dtype=np.int64)
+    y = np.full((int(counts.sum()), context), -100, dtype=np.int64)
+    row = 0
+    for q, c in zip(seqs, counts, strict=True):
+        n = len(q) - 1  # predicted positions
+        flat_x = np.full(c * context, eot, dtype=np.int64)
+        flat_y = np.full(c * context, -100, dtype=np.int64)
+        flat_x[:n], flat_y[:n] = q[:-1], q[1:]
+        x[row : row + c], y[row : row + c] = flat_x.reshape(c, context), flat_y.reshape(c, context)
+        row += c
+    return doc, x, y
 
 
 @torch.inference_mode()
@@ -128,30 +106,30 @@ def score_set(
     context: int,
     *,
     device: torch.device | str = "cpu",
-    batch_size: int = 16,
+    batch_size: int = 32,
+    meter: Meter | None = None,
 ) -> SetScore:
-    """Score every document of ``eval_set`` alone; windows are padded to ``context`` (static shapes)."""
+    """Score every document of ``eval_set`` alone; windows of all documents are batched together (padded to
+    ``context``: static shapes), ``meter`` advances by the tokens scored."""
     device = torch.device(device)
+    meter = meter or Meter()
     token_lists = tokenizer.encode_batch(eval_set.texts)
-    n = len(token_lists)
-    nats = np.zeros(n, dtype=np.float64)
+    nats = np.zeros(len(token_lists), dtype=np.float64)
     tokens = np.array([len(t) for t in token_lists], dtype=np.int64)
     nbytes = np.array([len(t.encode("utf-8")) for t in eval_set.texts], dtype=np.int64)
-    chunks = list(_chunks(token_lists, tokenizer.eot_id, context))
+    if not token_lists:
+        return SetScore(eval_set.name, nats, tokens, nbytes)
+    doc, xs, ys = windows(token_lists, tokenizer.eot_id, context)
     cuda = device.type == "cuda"
-    for b in range(0, len(chunks), batch_size):
-        part = chunks[b : b + batch_size]
-        x = torch.full((len(part), context), tokenizer.eot_id, dtype=torch.long)
-        y = torch.full((len(part), context), -100, dtype=torch.long)
-        for i, (_, inp, tgt) in enumerate(part):
-            x[i, : len(inp)] = torch.tensor(inp)
-            y[i, : len(tgt)] = torch.tensor(tgt)
-        x, y = x.to(device), y.to(device)
+    for b in range(0, len(doc), batch_size):
+        x = torch.from_numpy(xs[b : b + batch_size]).to(device)
+        y = torch.from_numpy(ys[b : b + batch_size]).to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
             logits = forward(x)
         loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-100, reduction="none")
-        per_chunk = loss.view(len(part), context).sum(1).double().cpu().numpy()
-        np.add.at(nats, np.array([d for d, _, _ in part]), per_chunk)
+        per_window = loss.view(len(x), context).sum(1).double().cpu().numpy()
+        np.add.at(nats, doc[b : b + batch_size], per_window)
+        meter.advance(int((ys[b : b + batch_size] != -100).sum()))
     return SetScore(eval_set.name, nats, tokens, nbytes)
 
 
@@ -162,6 +140,10 @@ def evaluate(
     context: int,
     *,
     device: torch.device | str = "cpu",
-    batch_size: int = 16,
+    batch_size: int = 32,
+    meter: Meter | None = None,
 ) -> list[SetScore]:
-    return [score_set(forward, tokenizer, s, context, device=device, batch_size=batch_size) for s in sets]
+    return [
+        score_set(forward, tokenizer, s, context, device=device, batch_size=batch_size, meter=meter)
+        for s in sets
+    ]

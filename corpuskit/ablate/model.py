@@ -90,12 +90,17 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     return out.type_as(x)
 
 
+class ResidualProjection(nn.Linear):
+    """A linear layer whose output is added to the residual stream (attention and MLP outputs): GPT-2
+    scales its init by 1/sqrt(2 · n_layer) so the stream's variance does not grow with depth."""
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: GPTConfig):
         super().__init__()
         self.n_head = cfg.n_head
         self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=False)
-        self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)
+        self.proj = ResidualProjection(cfg.n_embd, cfg.n_embd, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
@@ -109,7 +114,7 @@ class MLP(nn.Module):
     def __init__(self, cfg: GPTConfig):
         super().__init__()
         self.up = nn.Linear(cfg.n_embd, cfg.mlp_ratio * cfg.n_embd, bias=False)
-        self.down = nn.Linear(cfg.mlp_ratio * cfg.n_embd, cfg.n_embd, bias=False)
+        self.down = ResidualProjection(cfg.mlp_ratio * cfg.n_embd, cfg.n_embd, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down(F.gelu(self.up(x), approximate="tanh"))
@@ -142,17 +147,9 @@ class GPT(nn.Module):
         self.register_buffer("rope_sin", sin, persistent=False)
         self.reset_parameters()
 
-    @torch.no_grad()
     def reset_parameters(self) -> None:
-        """GPT-2 init: N(0, 0.02), residual projections scaled by 1/sqrt(2 * n_layer). Seed before calling."""
-        std = 0.02
-        for name, p in self.named_parameters():
-            if name.endswith("norm1.weight") or name.endswith("norm2.weight") or name == "norm_f.weight":
-                p.fill_(1.0)
-            elif name.endswith("proj.weight") or name.endswith("down.weight"):
-                p.normal_(0.0, std / math.sqrt(2 * self.cfg.n_layer))
-            else:
-                p.normal_(0.0, std)
+        """GPT-2 init (see :func:`init_weights`). Seed before calling."""
+        init_weights(self, self.cfg.n_layer)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Logits (B, T, vocab_size) for token ids (B, T), T <= context."""
@@ -178,6 +175,26 @@ class GPT(nn.Module):
     def estimate_mfu(self, tokens_per_second: float, peak_flops: float) -> float:
         """Model FLOPs utilisation: achieved training FLOP/s over the device's peak."""
         return self.flops_per_token() * tokens_per_second / peak_flops
+
+
+@torch.no_grad()
+def init_weights(root: nn.Module, n_layer: int, std: float = 0.02) -> None:
+    """GPT-2 init chosen by module type, in module order: RMSNorm gains 1, :class:`ResidualProjection`
+    N(0, std/sqrt(2·n_layer)), other linear layers and embeddings N(0, std). A tied weight is drawn once."""
+    seen: set[int] = set()
+    for m in root.modules():
+        for p in m.parameters(recurse=False):
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            if isinstance(m, RMSNorm):
+                p.fill_(1.0)
+            elif isinstance(m, ResidualProjection):
+                p.normal_(0.0, std / math.sqrt(2 * n_layer))
+            elif isinstance(m, nn.Linear | nn.Embedding):
+                p.normal_(0.0, std)
+            else:
+                raise TypeError(f"init_weights: no init rule for parameters of {type(m).__name__}")
 
 
 def expected_params(cfg: GPTConfig) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,25 +20,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from corpuskit.ablate.hardware import configure_device, peak_flops, select_device
 from corpuskit.ablate.model import GPT, GPTConfig
-from corpuskit.mix.shards import Mixture
-
-#: Dense bf16 tensor-core peaks (not the 2:4-sparse marketing figures), FLOP/s.
-GPU_PEAK_BF16 = {
-    "H200": 989e12,
-    "H100": 989e12,  # SXM; the PCIe card is lower, matched first below
-    "A100": 312e12,
-    "L40S": 362e12,
-    "A10G": 125e12,
-    "L4": 121e12,
-    "RTX 4090": 165e12,
-    "RTX 3090": 71e12,
-}
-GPU_PEAK_SPECIAL = {"H100 PCIe": 756e12, "H100 NVL": 835e12}
+from corpuskit.mix import Mixture
+from corpuskit.progress import Meter
 
 
 class TrainingDiverged(RuntimeError):
-    """Loss became NaN/inf or blew up: the message says when and what to try."""
+    """Loss became NaN/inf or blew up: the message says when and what to try; ``curve`` is the loss curve
+    up to that step (it is also written to the run's curve file), so a failed run keeps its evidence."""
+
+    def __init__(self, message: str, *, step: int, lr: float, loss: float):
+        super().__init__(message)
+        self.step, self.lr, self.loss = step, lr, loss
+        self.curve: list[dict[str, float]] = []
 
 
 @dataclass(frozen=True)
@@ -50,6 +44,7 @@ class TrainConfig:
     lr: float = 3e-3
     min_lr_ratio: float = 0.1  # cosine decays to lr * min_lr_ratio
     warmup_fraction: float = 0.05
+    warmup_min_steps: int = 0  # warmup = max(this, fraction × steps): short runs still warm up
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.95
@@ -63,6 +58,10 @@ class TrainConfig:
     def steps(self, context: int) -> int:
         return max(1, self.tokens // (self.batch_size * context))
 
+    def warmup(self, total: int) -> int:
+        """Warmup steps: the fraction of the run, at least ``warmup_min_steps``, at most the run."""
+        return min(total, max(1, self.warmup_min_steps, int(self.warmup_fraction * total)))
+
 
 @dataclass
 class TrainResult:
@@ -75,58 +74,9 @@ class TrainResult:
     curve: list[dict[str, float]] = field(default_factory=list)
 
 
-def select_device(pref: str = "auto") -> torch.device:
-    if pref != "auto":
-        return torch.device(pref)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-def peak_flops(device: torch.device) -> float:
-    """Peak FLOP/s used for MFU: dense bf16 on known GPUs, fp32 FMA throughput estimate on CPUs."""
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-        for key, val in GPU_PEAK_SPECIAL.items():
-            if key in name:
-                return val
-        for key, val in GPU_PEAK_BF16.items():
-            if re.search(rf"\b{re.escape(key)}\b", name):
-                return val
-        return 100e12  # unknown GPU: a round guess; MFU is then only indicative
-    return cpu_peak_flops(torch.get_num_threads())
-
-
-def cpu_peak_flops(threads: int) -> float:
-    """threads × clock × FLOPs/cycle (2 FMA units × vector lanes × 2): AVX-512 64, AVX2 32, else 8."""
-    flags = ""
-    ghz = 2.5
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        m = re.search(r"^flags\s*:(.*)$", info, re.M)
-        flags = m.group(1) if m else ""
-        m = re.search(r"^cpu MHz\s*:\s*([\d.]+)", info, re.M)
-        ghz = float(m.group(1)) / 1000 if m else ghz
-    except OSError:
-        pass
-    per_cycle = 64 if "avx512f" in flags else 32 if "avx2" in flags else 8
-    return threads * ghz * 1e9 * per_cycle
-
-
-def configure_device(device: torch.device, threads: int) -> None:
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.set_float32_matmul_precision("high")
-    elif device.type == "cpu":
-        from corpuskit.environment import usable_cpus
-
-        torch.set_num_threads(threads or min(4, usable_cpus()))
-
-
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     """Linear warmup then cosine decay to ``lr * min_lr_ratio`` (nanoGPT's schedule)."""
-    warmup = max(1, int(cfg.warmup_fraction * total))
+    warmup = cfg.warmup(total)
     if step < warmup:
         return cfg.lr * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
@@ -187,12 +137,32 @@ class Trainer:
         seed: int,
         init_seed: int,
         curve_path: Path | None = None,
-        on_step: Callable[[int, int, float], None] | None = None,
+        meter: Meter | None = None,
     ) -> TrainResult:
         """Train from the ``init_seed`` weights on batches drawn with ``seed``; returns the loss curve.
+        ``meter`` (the caller's progress counter) advances by one per optimizer step.
 
-        Raises :class:`TrainingDiverged` on a NaN/inf loss or a loss that blows up after warmup.
+        Raises :class:`TrainingDiverged` on a NaN/inf loss or a loss that blows up after warmup; the curve
+        up to that step is written to ``curve_path`` first.
         """
+        curve: list[dict[str, float]] = []
+        try:
+            return self._train(mixture, seed, init_seed, curve, meter or Meter(), curve_path)
+        except TrainingDiverged as e:
+            e.curve = curve
+            if curve_path is not None:
+                write_curve(curve_path, curve)
+            raise
+
+    def _train(
+        self,
+        mixture: Mixture,
+        seed: int,
+        init_seed: int,
+        curve: list[dict[str, float]],
+        meter: Meter,
+        curve_path: Path | None,
+    ) -> TrainResult:
         cfg, ctx = self.cfg, self.model_cfg.context
         if mixture.vocab_size != self.model_cfg.vocab_size:
             raise ValueError(
@@ -205,9 +175,8 @@ class Trainer:
         total = cfg.steps(ctx)
         micro = cfg.batch_size // cfg.grad_accum
         rng = np.random.default_rng([seed, 0xC0FFEE])
-        curve: list[dict[str, float]] = []
         first_loss: float | None = None
-        warmup = max(1, int(cfg.warmup_fraction * total))
+        warmup = cfg.warmup(total)
         t0 = time.perf_counter()
         tokens_done = 0
         loss_val = float("nan")
@@ -236,9 +205,6 @@ class Trainer:
                 last = step == total - 1
                 if step % cfg.log_every == 0 or last or first_loss is None:
                     loss_val = float(loss_sum)  # syncs the device: only on logging steps
-                    _check_divergence(loss_val, step, lr, first_loss, warmup, cfg.divergence_factor)
-                    first_loss = loss_val if first_loss is None else first_loss
-                    elapsed = time.perf_counter() - t0
                     curve.append(
                         {
                             "step": step,
@@ -246,11 +212,12 @@ class Trainer:
                             "loss": loss_val,
                             "lr": lr,
                             "grad_norm": float(gnorm),
-                            "seconds": elapsed,
+                            "seconds": time.perf_counter() - t0,
                         }
                     )
-                    if on_step:
-                        on_step(step + 1, total, loss_val)
+                    _check_divergence(loss_val, step, lr, first_loss, warmup, cfg.divergence_factor)
+                    first_loss = loss_val if first_loss is None else first_loss
+                meter.advance(1)
         if self.cuda:
             torch.cuda.synchronize(self.device)
         seconds = time.perf_counter() - t0
@@ -275,13 +242,15 @@ def _check_divergence(
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"training loss became {loss} at step {step} (lr={lr:.2e}); lower training.lr, raise "
-            "training.warmup_fraction or check the mixture for corrupt tokens"
-        )
+            "training.warmup_min_steps or check the mixture for corrupt tokens",
+            step=step, lr=lr, loss=loss,
+        )  # fmt: skip
     if first is not None and step >= warmup and loss > factor * first:
         raise TrainingDiverged(
             f"training diverged at step {step}: loss {loss:.3f} > {factor} × initial loss {first:.3f} "
-            f"(lr={lr:.2e}); lower training.lr or raise training.warmup_fraction"
-        )
+            f"(lr={lr:.2e}); lower training.lr or raise training.warmup_min_steps",
+            step=step, lr=lr, loss=loss,
+        )  # fmt: skip
 
 
 def write_curve(path: Path, curve: list[dict[str, float]]) -> None:

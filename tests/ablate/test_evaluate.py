@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from corpuskit.ablate.evaluate import EvalSet, SetScore, load_text_set, macro_bpb, score_set
+from corpuskit.ablate.evalsets import load_text_set
+from corpuskit.ablate.evaluate import EvalSet, SetScore, macro_bpb, score_set
 from corpuskit.mix.tokenizer import ByteTokenizer
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
-import types
 from pathlib import Path
 
 import pytest
 
-from corpuskit.ablate import runner
+from corpuskit.ablate import mixtures, report, runner
 from corpuskit.ablate.config import AblationConfig, load_ablation_config
 from corpuskit.config import ConfigError
 from tests.support.ablate import build_mixture, forum_posts, split_docs, write_heldout
+from tests.support.mix_corpus import write_source
 
 TRAIN = {"tokens": 48_000, "batch_size": 8, "lr": 3e-3, "seeds": [0], "threads": 1}
 
@@ -71,11 +70,11 @@ def test_resume_after_kill_equals_uninterrupted(tmp_path: Path, corpus, monkeypa
     real = runner.run_unit
     calls: list[tuple[str, int]] = []
 
-    def killed_after_two(trainer, mixture, tok, sets, unit, cfg, on_step=None):
+    def killed_after_two(trainer, mixture, tok, sets, unit, cfg, meters=None):
         if len(calls) == 2:
             raise KeyboardInterrupt  # the process dies in the middle of the ablation
         calls.append((unit.mixture, unit.seed))
-        return real(trainer, mixture, tok, sets, unit, cfg, on_step)
+        return real(trainer, mixture, tok, sets, unit, cfg, meters)
 
     cfg = AblationConfig.model_validate({**base, "output": str(tmp_path / "resumed")})
     monkeypatch.setattr(runner, "run_unit", killed_after_two)
@@ -102,32 +101,33 @@ def test_resume_after_kill_equals_uninterrupted(tmp_path: Path, corpus, monkeypa
         runner.run_ablation(changed)
 
 
-def test_swarm_regression_and_proposal_with_a_builder(tmp_path: Path, corpus, monkeypatch) -> None:
-    train, held = corpus
-    hb = write_heldout(tmp_path / "heldout", held)
-    built: list[dict] = []
-
-    def build_mixture_fn(weights, corpus, output, tokens, seed):
-        built.append(weights)
-        build_mixture(Path(output), train, weights, tokens, hb, seed=seed)
-
-    def source_tokens(corpus, tokenizer):
-        return {s: sum(len(d.encode()) for d in docs) for s, docs in train.items()}
-
-    fake = types.SimpleNamespace(build_mixture=build_mixture_fn, source_tokens=source_tokens)
-    monkeypatch.setitem(sys.modules, "corpuskit.mix.build", fake)
-    monkeypatch.setattr("corpuskit.mix.build", fake, raising=False)
+def test_swarm_regression_and_proposal_from_one_study(tmp_path: Path, corpus, monkeypatch) -> None:
+    train, _ = corpus
+    for src, docs in train.items():
+        write_source(tmp_path / "corpus", src, docs)
+    opened: list[Path] = []
+    real_open = mixtures.open_study
+    monkeypatch.setattr(mixtures, "open_study", lambda *a, **k: (opened.append(a[0]), real_open(*a, **k))[1])
     cfg = AblationConfig.model_validate(
         {
             "output": str(tmp_path / "out"),
             "training": {**TRAIN, "tokens": 16_000},
-            "build": {"corpus": str(tmp_path), "tokens": 60_000},
+            "build": {
+                "corpus": str(tmp_path / "corpus"),
+                "tokens": 60_000,
+                "options": {"heldout_bytes": 12_000, "decontaminate": False},
+            },
             "swarm": {"runs": 5, "min_weight": 0.05, "concentration": 0.5},
             "eval": {"max_documents": 3},
             "regression": {"candidates": 2000, "top_k": 20},
         }
     )
     s = runner.run_ablation(cfg)
+    assert len(opened) == 1  # one study context (corpus read and split once) for the whole swarm
+    built = [
+        json.loads(p.read_text())["weights_requested"]
+        for p in (tmp_path / "out").glob("mixtures/*/manifest.json")
+    ]
     assert len(built) == 5 and all(min(w.values()) >= 0.05 - 1e-9 for w in built)
     r = s["regression"]
     assert r["runs"] == 5 and -1 <= r["spearman_rho_heldout"] <= 1
@@ -135,8 +135,18 @@ def test_swarm_regression_and_proposal_with_a_builder(tmp_path: Path, corpus, mo
     assert sum(p["weights"].values()) == pytest.approx(1.0)
     assert p["interval_95"][0] <= p["predicted_bpb"] <= p["interval_95"][1]
     assert (tmp_path / "out" / "regression.png").exists()
-    cols, rows = runner.summary_rows(s)
+    cols, rows = report.summary_rows(s)
     assert rows[0][0] == "swarm-000 (base)"
+
+
+def test_a_typo_in_build_options_is_a_located_error(tmp_path: Path) -> None:
+    bad = tmp_path / "ablation.yaml"
+    bad.write_text(
+        "mixtures:\n  - {name: a, weights: {b: 1}}\nbuild: {corpus: c, options: {heldout_byts: 5}}\n"
+    )
+    with pytest.raises(ConfigError) as e:
+        load_ablation_config(bad)
+    assert str(bad) in str(e.value) and "build.options.heldout_byts" in str(e.value)
 
 
 def test_config_errors_are_located(tmp_path: Path) -> None:

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from corpuskit.ablate.stats import compare_to_baseline, holm, mean_std, paired_bootstrap, verdict, welch
+from corpuskit.ablate.significance import (
+    compare_to_baseline,
+    holm,
+    mean_std,
+    paired_bootstrap,
+    verdict,
+    welch,
+)
 
 
 def test_mean_std_uses_sample_std() -> None:

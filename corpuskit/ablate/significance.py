@@ -11,6 +11,10 @@ large as the effect being measured):
 
 A difference is a *tie* unless both say it is real: Holm-adjusted p < alpha and a bootstrap interval that
 excludes zero. With a single seed, only the bootstrap decides and the verdict says seed noise is unknown.
+
+Beside the verdict, :func:`sign_probability` says how much to trust the *ranking*: the chance that a
+repeat of the comparison with the same seeds puts the two mixtures in the same order, given seed σ and the
+observed Δ, and :func:`seeds_for` how many seeds per mixture would make that ≥ 95%.
 """
 
 from __future__ import annotations
@@ -128,9 +132,51 @@ class Comparison:
     boot_ci: tuple[float, float]
     p_boot: float
     verdict: str  # "better" | "worse" | "tie" (+ note when seed noise is unknown)
+    p_sign: float | None = None  # estimated probability that the sign of diff is right (seed noise)
+    seeds_for_95: int | None = None  # seeds per mixture that would make p_sign ≥ 95% at this Δ and σ
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def sign_probability(diff: float, sigma: float, n_a: int, n_b: int) -> float | None:
+    """P(the observed sign of Δ is the true one): Φ(|Δ| / (σ·sqrt(1/n_a + 1/n_b))).
+
+    With true difference Δ and per-run seed noise σ, a mean over ``n_a`` and ``n_b`` seeds differs by
+    Δ ± σ·sqrt(1/n_a + 1/n_b) (normal), so this is the share of repeated comparisons that rank the two
+    mixtures the right way round. Here the observed Δ and σ are plugged in, so it is an estimate; with few
+    seeds σ is itself noisy. None when σ is unknown (one seed); 0.5 for Δ = 0; 1 when σ = 0 and Δ ≠ 0.
+    """
+    if not (math.isfinite(diff) and math.isfinite(sigma)) or n_a < 1 or n_b < 1:
+        return None
+    if sigma == 0.0:
+        return 0.5 if diff == 0.0 else 1.0
+    return float(sps.norm.cdf(abs(diff) / (sigma * math.sqrt(1 / n_a + 1 / n_b))))
+
+
+def seeds_for(diff: float, sigma: float, target: float = 0.95, cap: int = 10_000) -> int | None:
+    """Smallest n with :func:`sign_probability` (n seeds each side) ≥ ``target``; None beyond ``cap``
+    (including Δ = 0, which no number of seeds can order) or when σ is unknown."""
+    if not (math.isfinite(diff) and math.isfinite(sigma)):
+        return None
+    if sigma == 0.0:
+        return 1 if diff != 0.0 else None
+    if diff == 0.0:
+        return None
+    z = float(sps.norm.ppf(target))
+    n = max(1, math.ceil(2 * (z * sigma / abs(diff)) ** 2 - 1e-9))
+    while n > 1 and sign_probability(diff, sigma, n - 1, n - 1) >= target:  # guard against rounding
+        n -= 1
+    return n if n <= cap else None
+
+
+def pooled_sigma(a: Sequence[float], b: Sequence[float]) -> float:
+    """Seed σ pooled over two mixtures (each with ≥ 2 seeds contributes), NaN when neither has 2."""
+    parts = [np.asarray(x, dtype=np.float64) for x in (a, b) if len(x) > 1]
+    if not parts:
+        return float("nan")
+    ss = sum(float(((x - x.mean()) ** 2).sum()) for x in parts)
+    return math.sqrt(ss / sum(x.size - 1 for x in parts))
 
 
 def verdict(diff: float, p_holm: float, boot_ci: tuple[float, float], alpha: float = 0.05) -> str:
@@ -165,7 +211,12 @@ def compare_to_baseline(
         nats, _ = docs_by_mixture[m]
         bs = paired_bootstrap(nats, base_nats, base_bytes, n_boot=n_boot, seed=seed, alpha=alpha)
         ci = (bs.ci_low, bs.ci_high)
+        a, b = macro_by_mixture[m], macro_by_mixture[baseline]
+        sigma = pooled_sigma(a, b)
         out.append(
-            Comparison(m, t.diff, (t.ci_low, t.ci_high), t.p, ph, ci, bs.p, verdict(t.diff, ph, ci, alpha))
-        )
+            Comparison(
+                m, t.diff, (t.ci_low, t.ci_high), t.p, ph, ci, bs.p, verdict(t.diff, ph, ci, alpha),
+                sign_probability(t.diff, sigma, len(a), len(b)), seeds_for(t.diff, sigma),
+            )
+        )  # fmt: skip
     return out
