@@ -115,13 +115,13 @@ def register(app: typer.Typer) -> None:
             except ConfigError as e:
                 raise fail(str(e)) from None
             out.add(**summary)
-            failed = summary["failed_runs"]
-            if failed:
-                raise fail_units(
-                    [f"{f['mixture']} seed {f['seed']}: {f['error']}" for f in failed],
-                    f"{len(failed)} of {summary['runs']['planned']} runs failed; the others are summarised "
-                    "above. " + failed[0]["advice"],
-                )
+        failed = summary["failed_runs"]  # after the JSON is written: a failed run is reported, then exit 1
+        if failed:
+            raise fail_units(
+                [f"{f['mixture']} seed {f['seed']}: {f['error']}" for f in failed],
+                f"{len(failed)} of {summary['runs']['planned']} runs failed; the others are summarised "
+                "above. " + failed[0]["advice"],
+            )
 
     @app.command("demo")
     def demo_cmd(

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from corpuskit.configs import ConfigError
 from corpuskit.progress import JsonOption
+from corpuskit.text import split_documents
 
 
 def _fail(msg: str, code: int = 2) -> typer.Exit:
@@ -219,7 +220,7 @@ def _load_texts(items: list[str], corpus: Path, max_docs: int, seed: int) -> lis
     return texts
 
 
-def _file_texts(p: Path, target_chars: int = 2000) -> list[str]:
+def _file_texts(p: Path, target_bytes: int = 2000) -> list[str]:
     name = p.name.lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".json.gz")):
         opener = gzip.open if name.endswith(".gz") else open
@@ -234,15 +235,7 @@ def _file_texts(p: Path, target_chars: int = 2000) -> list[str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    out, cur = [], ""
-    for para in text.replace("\r\n", "\n").split("\n\n"):
-        cur = f"{cur}\n\n{para}" if cur else para
-        if len(cur) >= target_chars:
-            out.append(cur.strip())
-            cur = ""
-    if cur.strip():
-        out.append(cur.strip())
-    return out
+    return split_documents(text, target_bytes)
 
 
 def _render_explain(data: dict) -> object:

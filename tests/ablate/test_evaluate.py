@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from corpuskit.ablate.evalsets import load_text_set
+from corpuskit.ablate.evalsets import load_text_set, within_budget
 from corpuskit.ablate.evaluate import EvalSet, SetScore, macro_bpb, score_set
 from corpuskit.mix.tokenizer import ByteTokenizer
 
@@ -88,3 +88,23 @@ def test_text_file_eval_set(tmp_path) -> None:
     p.write_text("\n\n".join(f"paragraph {i} " * 20 for i in range(50)))
     s = load_text_set("t", p, max_documents=3, doc_bytes=500)
     assert len(s.texts) == 3 and all(len(t) >= 500 for t in s.texts)
+
+
+def test_eval_budget_keeps_documents_in_order_and_cuts_the_last() -> None:
+    s = EvalSet("s", ["a", "b", "c"], ["x" * 100, "é" * 100, "z" * 100])  # 100, 200, 100 bytes
+    cut = within_budget(s, 251)  # 100 + 150 (75 é) + 1 (one z)
+    assert cut.ids == ["a", "b", "c"] and cut.texts[1] == "é" * 75 and cut.texts[2] == "z"  # no half char
+    assert cut.bytes == 251 and within_budget(s, None) is s and within_budget(s, 10_000) is s
+
+
+def test_batched_windows_score_like_one_window_at_a_time() -> None:
+    torch.manual_seed(0)
+    from corpuskit.ablate.model import GPT, GPTConfig
+
+    model = GPT(GPTConfig(vocab_size=257, context=16)).eval()
+    texts = ["a long document " * 9, "short", "", "mid-sized text here, " * 3]
+    es = EvalSet("s", ["1", "2", "3", "4"], texts)
+    a = score_set(model, ByteTokenizer(), es, 16, batch_size=64)
+    b = score_set(model, ByteTokenizer(), es, 16, batch_size=1)
+    assert np.allclose(a.nats, b.nats, rtol=1e-5) and a.nats[2] == 0.0
+    assert a.tokens.tolist() == [len(t.encode()) for t in texts]

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 import torch
+from torch import nn
 
-from corpuskit.ablate.model import GPT, PRESETS, GPTConfig, expected_params, preset
+from corpuskit.ablate.model import (
+    GPT,
+    PRESETS,
+    GPTConfig,
+    ResidualProjection,
+    RMSNorm,
+    expected_params,
+    init_weights,
+    preset,
+)
 from corpuskit.ablate.train import initial_state
 
 
@@ -73,3 +85,31 @@ def test_mfu_uses_6n_flops() -> None:
     fpt = model.flops_per_token()
     assert fpt > 6 * model.num_params()
     assert model.estimate_mfu(1000.0, fpt * 1000.0) == pytest.approx(1.0)
+
+
+def _state_hash(state: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(state):
+        h.update(k.encode())
+        h.update(state[k].numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def test_init_by_module_type_gives_the_same_weights_as_before() -> None:
+    # hashes of initial_state(preset, 3) with the earlier name-suffix init (commit 0901c73)
+    assert _state_hash(initial_state(preset("smoke", 257), 3)) == "127b6be4398c90fc"
+    assert _state_hash(initial_state(preset("14m", 257), 3)) == "6bd3eb776f797b2e"
+
+
+def test_init_follows_the_type_not_the_name() -> None:
+    torch.manual_seed(0)
+    tree = nn.ModuleDict(
+        {"renamed_out": ResidualProjection(256, 256, bias=False), "proj": nn.Linear(256, 256, bias=False)}
+    )
+    tree["gain"] = RMSNorm(8)
+    init_weights(tree, n_layer=8)
+    assert tree["renamed_out"].weight.std().item() == pytest.approx(0.02 / 4, rel=0.05)  # 1/sqrt(2·8)
+    assert tree["proj"].weight.std().item() == pytest.approx(
+        0.02, rel=0.05
+    )  # a plain Linear, whatever its name
+    assert torch.equal(tree["gain"].weight, torch.ones(8))

@@ -10,6 +10,7 @@ import pytest
 
 from corpuskit.ablate import mixtures, report, runner
 from corpuskit.ablate.config import AblationConfig, load_ablation_config
+from corpuskit.ablate.train import read_curve
 from corpuskit.config import ConfigError
 from tests.support.ablate import build_mixture, forum_posts, split_docs, write_heldout
 from tests.support.mix_corpus import write_source
@@ -159,3 +160,45 @@ def test_config_errors_are_located(tmp_path: Path) -> None:
     bad.write_text("mixtures:\n  - {name: a, weights: {b: 1}}\n")
     with pytest.raises(ConfigError, match="need a 'build' section"):
         load_ablation_config(bad)
+
+
+def test_a_diverged_run_is_recorded_and_the_others_are_summarised(
+    tmp_path: Path, corpus, monkeypatch
+) -> None:
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from corpuskit.ablate.train import Trainer
+    from corpuskit.cli import app
+
+    mixes = _mixtures(
+        tmp_path, corpus, {"a": {"books": 0.5, "forums": 0.5}, "b": {"books": 0.8, "forums": 0.2}}
+    )
+    real = runner.run_unit
+
+    def b1_at_a_huge_lr(trainer, mixture, tok, sets, unit, cfg, meters=None):
+        if (unit.mixture, unit.seed) == ("b", 1):  # a real divergence: the same run at lr 50, no warmup
+            bad = replace(trainer.cfg, lr=50.0, warmup_fraction=0.0, warmup_min_steps=0, log_every=1)
+            trainer = Trainer(trainer.model_cfg, bad)
+        return real(trainer, mixture, tok, sets, unit, cfg, meters)
+
+    monkeypatch.setattr(runner, "run_unit", b1_at_a_huge_lr)
+    cfg = tmp_path / "ablation.yaml"
+    train = {**TRAIN, "tokens": 24_000, "seeds": [0, 1]}
+    cfg.write_text(
+        json.dumps({"output": "out", "training": train, "mixtures": mixes, "eval": {"max_documents": 3}})
+    )
+    res = CliRunner().invoke(app, ["ablate", str(cfg), "--json", str(tmp_path / "s.json")])
+    assert res.exit_code == 1, res.output
+    assert "b seed 1" in res.output and "1 of 4 runs failed" in res.output
+    run = tmp_path / "out" / "runs" / "b" / "seed-1"
+    failed = json.loads((run / "failed.json").read_text())
+    assert failed["lr"] > 1 and "lower training.lr" in failed["advice"] and not (run / "done.json").exists()
+    assert len(read_curve(run / "curve.csv")) >= 1  # the curve up to the divergence is kept
+    s = json.loads((tmp_path / "s.json").read_text())  # strict JSON even with a failure
+    assert s["mixtures"]["a"]["seeds"] == [0, 1] and s["mixtures"]["b"]["seeds"] == [0]
+    assert [c["mixture"] for c in s["comparisons"]] == ["b"] and s["failed_runs"][0]["seed"] == 1
+    rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
+    assert {(r["mixture"], r["seed"]) for r in rows} == {("a", "0"), ("a", "1"), ("b", "0")}
+    assert any("plumbing only" in n for n in s["notes"])

@@ -13,6 +13,8 @@ from corpuskit.ablate.significance import (
     holm,
     mean_std,
     paired_bootstrap,
+    seeds_for,
+    sign_probability,
     verdict,
     welch,
 )
@@ -85,3 +87,37 @@ def test_compare_to_baseline_end_to_end_with_holm() -> None:
     assert by["clear"].verdict == "better" and by["clear"].p_holm <= 2 * by["clear"].p_welch + 1e-12
     assert by["noise"].verdict == "tie"
     assert by["noise"].p_holm >= by["noise"].p_welch
+
+
+@pytest.mark.parametrize(("delta", "sigma", "n"), [(0.01, 0.02, 2), (0.005, 0.01, 3), (0.03, 0.02, 5)])
+def test_sign_probability_matches_monte_carlo(delta: float, sigma: float, n: int) -> None:
+    rng = np.random.default_rng(0)
+    reps = 200_000
+    a = rng.normal(delta, sigma, size=(reps, n)).mean(1)  # mixture, true Δ = delta
+    b = rng.normal(0.0, sigma, size=(reps, n)).mean(1)  # baseline
+    simulated = float(((a - b) > 0).mean())  # share of repeated comparisons with the right sign
+    assert sign_probability(delta, sigma, n, n) == pytest.approx(simulated, abs=0.005)
+    assert sign_probability(-delta, sigma, n, n) == sign_probability(delta, sigma, n, n)
+
+
+def test_seeds_for_95_is_the_smallest_count_that_reaches_it() -> None:
+    rng = np.random.default_rng(1)
+    delta, sigma = 0.01, 0.02
+    n = seeds_for(delta, sigma)
+    assert n is not None and sign_probability(delta, sigma, n, n) >= 0.95 > sign_probability(
+        delta, sigma, n - 1, n - 1
+    )
+    a = rng.normal(delta, sigma, size=(100_000, n)).mean(1) - rng.normal(0, sigma, size=(100_000, n)).mean(1)
+    assert (a > 0).mean() == pytest.approx(0.95, abs=0.01)
+    assert seeds_for(0.0, 0.02) is None and seeds_for(0.01, float("nan")) is None
+    assert sign_probability(0.01, float("nan"), 1, 1) is None and sign_probability(0.0, 0.01, 3, 3) == 0.5
+
+
+def test_comparisons_carry_the_trust_figures() -> None:
+    docs = ([np.array([1.0, 2.0, 3.0])], [np.array([10, 10, 10])])
+    worse = ([np.array([1.2, 2.2, 3.2])], [np.array([10, 10, 10])])
+    (c,) = compare_to_baseline(
+        {"base": [1.0, 1.02, 0.98], "x": [1.05, 1.07, 1.03]}, {"base": docs, "x": worse}, "base"
+    )
+    assert c.p_sign == pytest.approx(sign_probability(0.05, 0.02, 3, 3))
+    assert c.seeds_for_95 == seeds_for(0.05, 0.02) and "p_sign" in c.to_dict()

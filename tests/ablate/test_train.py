@@ -74,3 +74,19 @@ def test_vocab_mismatch_is_explained(mixture) -> None:
     tr = Trainer(preset("smoke", 300, context=64), TrainConfig(tokens=512, batch_size=8, threads=1))
     with pytest.raises(ValueError, match="one tokenizer"):
         tr.train(mixture, seed=0, init_seed=0)
+
+
+def test_warmup_has_a_minimum_number_of_steps() -> None:
+    cfg = TrainConfig(lr=1.0, warmup_fraction=0.05, warmup_min_steps=50)
+    assert cfg.warmup(292) == 50 and cfg.warmup(10_000) == 500 and cfg.warmup(20) == 20
+    assert lr_at(0, 292, cfg) == pytest.approx(1 / 50) and lr_at(49, 292, cfg) == pytest.approx(1.0)
+    assert TrainConfig(warmup_fraction=0.05).warmup(292) == 14  # the fraction alone: the 14 steps
+
+
+def test_a_diverged_run_keeps_its_curve(mixture, tmp_path: Path) -> None:
+    with pytest.raises(TrainingDiverged) as e:
+        _trainer(lr=50.0, warmup_fraction=0.0, tokens=30 * 8 * 64, log_every=1).train(
+            mixture, seed=0, init_seed=0, curve_path=tmp_path / "curve.csv"
+        )
+    assert e.value.curve and e.value.curve[-1]["step"] == e.value.step
+    assert [p["step"] for p in read_curve(tmp_path / "curve.csv")] == [p["step"] for p in e.value.curve]

@@ -10,23 +10,9 @@ import numpy as np
 
 from corpuskit.mix.shards import ShardWriter, write_manifest
 from corpuskit.mix.tokenizer import ByteTokenizer
+from corpuskit.text import split_documents
 
-
-def split_docs(text: str, doc_bytes: int = 2000) -> list[str]:
-    """Cut a long text into documents of ~doc_bytes at paragraph (or line) boundaries."""
-    parts = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-    if len(parts) < 4:
-        parts = [p for p in text.split("\n") if p.strip()]
-    docs, cur, size = [], [], 0
-    for p in parts:
-        cur.append(p)
-        size += len(p)
-        if size >= doc_bytes:
-            docs.append("\n\n".join(cur))
-            cur, size = [], 0
-    if cur:
-        docs.append("\n\n".join(cur))
-    return docs
+split_docs = split_documents  # documents of about ``doc_bytes`` at blank lines: the toolkit's one chunker
 
 
 def write_heldout(folder: Path, docs_by_source: dict[str, list[str]]) -> dict:

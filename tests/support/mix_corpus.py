@@ -10,22 +10,10 @@ import re
 from pathlib import Path
 
 from corpuskit.documents import document_id, shard_key
+from corpuskit.text import split_documents
 from tests.support.store import commit_rows
 
-
-def chunk(text: str, doc_bytes: int) -> list[str]:
-    """Cut text into documents of about ``doc_bytes`` at blank-line boundaries."""
-    paras = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-    docs, cur, size = [], [], 0
-    for p in paras:
-        cur.append(p)
-        size += len(p.encode())
-        if size >= doc_bytes:
-            docs.append("\n\n".join(cur))
-            cur, size = [], 0
-    if cur:
-        docs.append("\n\n".join(cur))
-    return docs
+chunk = split_documents  # documents of about ``doc_bytes`` at blank lines: the toolkit's one chunker
 
 
 def wiki_articles(text: str) -> list[str]:
