@@ -19,15 +19,15 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from ablate_fixtures import build_mixture, split_docs, write_heldout  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from corpuskit.ablate.config import AblationConfig  # noqa: E402
+from corpuskit.ablate.hardware import peak_flops  # noqa: E402
 from corpuskit.ablate.model import GPT, preset  # noqa: E402
 from corpuskit.ablate.runner import run_ablation  # noqa: E402
-from corpuskit.ablate.train import TrainConfig, Trainer, peak_flops  # noqa: E402
+from corpuskit.ablate.train import TrainConfig, Trainer  # noqa: E402
 from corpuskit.mix.shards import open_mixture  # noqa: E402
+from tests.support.ablate import build_mixture, split_docs, write_heldout  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 
