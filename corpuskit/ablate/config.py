@@ -67,7 +67,7 @@ class TrainingSection(Strict):
         0, description="seed s starts from the weights of init_seed + s, for every mixture"
     )
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
-    threads: int = Field(0, ge=0, description="CPU threads; 0 = min(4, cores)")
+    threads: int = Field(0, ge=0, description="CPU threads; 0 = the preset's (smoke: 1, else min(4, cores))")
     compile: Literal["auto", "on", "off"] = "auto"
     log_every: int = Field(10, gt=0)
 
@@ -78,6 +78,7 @@ class TrainingSection(Strict):
         d["lr"] = d["lr"] or dflt.lr
         if d["warmup_min_steps"] is None:
             d["warmup_min_steps"] = dflt.warmup_min_steps
+        d["threads"] = d["threads"] or dflt.cpu_threads
         return TrainConfig(**d)
 
 
