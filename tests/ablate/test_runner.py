@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from corpuskit.ablate import mixtures, report, runner
+from corpuskit.ablate import mixtures, report, runner, sweep
 from corpuskit.ablate.config import AblationConfig, load_ablation_config
 from corpuskit.ablate.train import read_curve
 from corpuskit.config import ConfigError
@@ -202,3 +202,42 @@ def test_a_diverged_run_is_recorded_and_the_others_are_summarised(
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
     assert {(r["mixture"], r["seed"]) for r in rows} == {("a", "0"), ("a", "1"), ("b", "0")}
     assert any("plumbing only" in n for n in s["notes"])
+
+
+def test_lr_sweep_chooses_a_rate_and_the_ablation_uses_it(tmp_path: Path, corpus, monkeypatch) -> None:
+    mixes = _mixtures(
+        tmp_path, corpus, {"a": {"books": 0.5, "forums": 0.5}, "b": {"books": 0.8, "forums": 0.2}}
+    )
+    cfg = AblationConfig.model_validate(
+        {
+            "output": str(tmp_path / "out"),
+            "training": {**TRAIN, "tokens": 16_000, "lr": 4e-3, "warmup_min_steps": 0, "log_every": 1},
+            "mixtures": mixes,
+            "eval": {"max_documents": 2},
+            "sweep": {"factors": [0.5, 1.0, 5000.0], "tokens": 16_000},  # lr 20 diverges
+        }
+    )
+    s = runner.run_ablation(cfg)
+    sw = s["lr_sweep"]
+    assert [r["lr"] for r in sw["runs"]] == [2e-3, 4e-3, 20.0] and sw["runs"][2]["diverged"]
+    assert sw["chosen_lr"] in (2e-3, 4e-3) and s["training_used"]["lr"] == sw["chosen_lr"]
+    marker = json.loads((tmp_path / "out" / "runs" / "a" / "seed-0" / "done.json").read_text())
+    assert marker["lr"] == sw["chosen_lr"]
+    trained: list[float] = []
+    real = sweep.Trainer.train
+    monkeypatch.setattr(
+        sweep.Trainer, "train", lambda self, *a, **k: (trained.append(self.cfg.lr), real(self, *a, **k))[1]
+    )
+    again = runner.run_ablation(cfg)  # the sweep runs are stored: nothing is trained again
+    assert trained == [] and again["lr_sweep"]["chosen_lr"] == sw["chosen_lr"]
+
+
+def test_sweep_choice_skips_diverged_and_takes_the_safe_side() -> None:
+    rows = [
+        {"lr": 1e-3, "loss": 2.30, "diverged": False},
+        {"lr": 2e-3, "loss": 2.205, "diverged": False},
+        {"lr": 4e-3, "loss": 2.20, "diverged": False},
+        {"lr": 8e-3, "loss": 1.0, "diverged": True},
+    ]
+    assert sweep.choose(rows, 0.01) == 2e-3 and sweep.choose(rows, 0.0) == 4e-3
+    assert sweep.choose([{"lr": 1.0, "loss": 9.0, "diverged": True}], 0.01) is None
