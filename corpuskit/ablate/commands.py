@@ -11,7 +11,16 @@ import typer
 import yaml
 
 from corpuskit.config import ConfigError
-from corpuskit.progress import JsonOutput, Shown, console, fail, fail_units, results, summary_table
+from corpuskit.progress import (
+    JsonOption,
+    JsonOutput,
+    Shown,
+    console,
+    fail,
+    fail_units,
+    results,
+    summary_table,
+)
 
 
 def print_summary(summary: dict[str, Any], output: Path) -> None:
@@ -101,7 +110,7 @@ def register(app: typer.Typer) -> None:
         lr_sweep: bool = typer.Option(
             False, "--lr-sweep", help="first choose the learning rate by a short sweep on the baseline"
         ),
-        json_out: str | None = typer.Option(None, "--json", help="write the summary as JSON to FILE or -"),
+        json_out: JsonOption = None,
     ) -> None:
         """Train a small GPT per mixture and seed, score held-out bits per byte, rank mixtures with noise."""
         from corpuskit.ablate.config import SweepSection, load_ablation_config
