@@ -96,7 +96,7 @@ def run_and_report(cfg) -> dict[str, Any]:
     with Shown("steps") as progress:
         summary = run_ablation(cfg, progress=progress)
     runs = summary["runs"]
-    console.print(f"ablate: {runs['planned']} runs: {runs['trained']} trained now, {runs['failed']} failed")
+    console.print(f"ablate: {runs['planned']} runs, {runs['failed']} failed")
     print_summary(summary, cfg.resolve(cfg.output))
     return summary
 

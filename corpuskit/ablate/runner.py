@@ -202,6 +202,6 @@ def run_ablation(cfg: AblationConfig, *, progress: Reporter = SILENT) -> dict[st
                 failed.append(record_failure(u, cfg, e))
                 meters.train.advance(steps - e.step - 1)
     summary = summarise(cfg, scores, sets, mixtures, swarm, failed, sweep_result)
-    summary["runs"] = {"planned": len(units), "trained": len(todo) - len(failed), "failed": len(failed)}
+    summary["runs"] = {"planned": len(units), "failed": len(failed)}  # no "trained now": a rerun is identical
     write_outputs(out, cfg, scores, summary, [u for u in units if (u.mixture, u.seed) in scores])
     return summary
