@@ -13,7 +13,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from corpuskit.ablate import regression as reg
 from corpuskit.ablate.config import AblationConfig
@@ -164,7 +163,3 @@ def mixture_hash(m: Mixture) -> str:
     """What a finished run's numbers depend on in the mixture (its format, sources and tokenizer)."""
     blob = json.dumps({k: m.manifest.get(k) for k in ("format", "sources", "tokenizer")}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def describe(swarm: Swarm) -> dict[str, Any]:
-    return {"natural": swarm.natural, "available": swarm.available, "budget": swarm.budget}

@@ -45,11 +45,11 @@ def sweep_lrs(
     progress: Reporter = SILENT,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Train ``mixture`` at every lr × seed (``trainer_for(lr)`` gives the trainer); one row per lr.
-    ``store`` is a ``(lr, seed) -> (load, save)`` pair of callables for resuming (or None)."""
+    ``store`` (or None) has ``load(lr, seed)`` and ``save(lr, seed, row)``: finished runs are reused."""
     rows = []
     m = progress.meter("lr sweep", "runs", total=len(lrs) * len(seeds))
     for lr in lrs:
-        losses, diverged, curves = [], False, {}
+        losses, diverged = [], False
         for seed in seeds:
             got = store.load(lr, seed) if store else None
             if got is None:
@@ -64,7 +64,6 @@ def sweep_lrs(
             m.advance(1)
             diverged |= got["diverged"]
             losses.append(got["loss"])
-            curves[seed] = got["curve"]
         worst = float("inf") if diverged else max(losses)
         rows.append({"lr": lr, "seeds": seeds, "loss": worst, "losses": losses, "diverged": diverged})
     return rows
