@@ -1,11 +1,12 @@
 """A short learning-rate sweep on the baseline mixture, so an ablation trains at a rate that neither
 diverges nor wastes the budget on *this* data and model (``sweep:`` or ``corpuskit ablate --lr-sweep``).
 
-Each candidate lr (``factors`` × the preset's or the configured lr) trains the baseline for ``tokens`` with
-every sweep seed, same schedule shape as the ablation. A candidate that diverges on any seed is out; of the
-others, the score is the worst seed's final loss (mean of the last logged points) and the chosen lr is the
-smallest within ``tolerance`` of the best score (the safe side of the edge). Runs are stored under
-``<output>/sweep/`` and reused when the ablation is run again; the result goes into ``summary.json``.
+Each candidate lr (``factors`` × the preset's or the configured lr) trains the baseline for ``tokens``
+with every sweep seed, with the ablation's schedule shape (the warmup minimum scaled to the shorter run).
+A candidate that diverges on any seed is out; of the others, the score is the worst seed's final loss
+(mean of the last logged points) and the chosen lr is the smallest within ``tolerance`` of the best score
+(the safe side of the edge). Runs are stored under ``<output>/sweep/`` and reused when the ablation is
+run again; the result goes into ``summary.json``.
 """
 
 from __future__ import annotations
@@ -99,12 +100,15 @@ def apply_sweep(
         json.dumps([cfg.run_hash(), tokens, str(baseline.path)], sort_keys=True).encode()
     ).hexdigest()[:16]
     trainers: dict[str, Trainer] = {}
+    # the same schedule shape as the ablation's runs: the warmup minimum shrinks with the shorter run
+    short = replace(base_tc, tokens=tokens)
+    short = replace(short, warmup_min_steps=round(base_tc.warmup_min_steps * tokens / cfg.training.tokens))
 
     def trainer_for(lr: float) -> Trainer:
         t = trainers.get("t")
         if t is None:
-            t = trainers["t"] = Trainer(model_cfg, replace(base_tc, tokens=tokens))
-        t.cfg = replace(base_tc, tokens=tokens, lr=lr)  # one model (and compiled graph) for every lr
+            t = trainers["t"] = Trainer(model_cfg, short)
+        t.cfg = replace(short, lr=lr)  # one model (and compiled graph) for every lr
         return t
 
     store = _Store(cfg.resolve(cfg.output) / "sweep", key)
