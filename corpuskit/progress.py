@@ -265,7 +265,8 @@ class JsonOutput:
         import click
 
         # a finished run reports, a failed one too (exit 1); a usage error (exit 2) or a crash does not
-        ended = exc is None or (isinstance(exc, click.exceptions.Exit) and exc.exit_code in (0, 1))
+        exits = (click.exceptions.Exit, typer.Exit)  # two classes: typer's Exit is not click's
+        ended = exc is None or (isinstance(exc, exits) and exc.exit_code in (0, 1))
         if self.target is None or not ended:
             return
         import json

@@ -60,10 +60,12 @@ def test_an_input_that_vanishes_fails_loudly_is_not_committed_and_is_retried(tmp
         return found
 
     monkeypatch.setattr(ing, "plan_inputs", plan_then_remove)
-    code, out = invoke("ingest", cfg, "--workers", "1")
+    code, out = invoke("ingest", cfg, "--workers", "1", "--json", tmp_path / "ingest.json")
     monkeypatch.setattr(ing, "plan_inputs", plan)
     assert code == 1, out
     assert "b.jsonl" in out and "FileNotFoundError" in out
+    report = json.loads((tmp_path / "ingest.json").read_text())  # a failed run still reports, in JSON too
+    assert [f["input"].endswith("b.jsonl") for f in report["sources"][0]["failed"]] == [True]
     assert scan_documents(tmp_path / "corpus", "src").collect().height == 10
     # downstream stages refuse to build on the incomplete source, and say why
     code, out = invoke("curate", cfg)
