@@ -7,7 +7,7 @@ Example::
     training: {tokens: 1_000_000, batch_size: 16, seeds: [0, 1, 2]}   # lr, warmup: per-preset defaults
     mixtures:
       - {name: natural, path: mixes/natural}           # an existing mixture folder
-      - {name: books-heavy, weights: {books: 0.8, forums: 0.2}}   # built with corpuskit.mix.build
+      - {name: books-heavy, weights: {books: 0.8, forums: 0.2}}   # built with corpuskit.mix.build_mixtures
     baseline: natural
     build: {corpus: corpus, tokenizer: bytes, max_epochs: 4}       # for weights mixtures and the swarm
     swarm: {runs: 16, concentration: 1.0, min_weight: 0.02}        # optional: RegMix-style weight search
