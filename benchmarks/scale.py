@@ -117,11 +117,16 @@ def child(corpus: Path, executor: str, workers: int, partition_mb: int, out: Pat
     peaks.stop.set()
     peaks.join()
     n = res.per_source[SOURCE]["documents"]
-    bands = res.banding[0]
     from corpuskit.dedup.bands import partitions_for
+    from corpuskit.dedup.partitioned import partition_load
 
     reps = res.stats.representatives
-    parts = cfg.partitions or partitions_for(reps, bands, partition_mb)
+    shingles = pl.scan_parquet(store.attributes_dir("minhash") / "*.parquet").select(
+        pl.col("n_shingles").sum()
+    )
+    parts = cfg.partitions or partitions_for(
+        partition_load(cfg, reps, shingles.collect().item()), partition_mb
+    )
     digest = hashlib.sha256()
     for p in sorted(store.attributes_dir("dedup").glob("*.parquet")):
         digest.update(p.read_bytes())

@@ -87,9 +87,9 @@ def group_unit(work: str, p: int, partitions: int, all_pairs: bool) -> int:
     return found.height
 
 
-def partitions_for(reps: int, bands: int, partition_mb: int) -> int:
-    """Band partitions so that one holds at most ``partition_mb`` MiB of band rows."""
-    return max(1, -(-reps * bands * BAND_ROW_BYTES // (partition_mb * 2**20)))
+def partitions_for(total_bytes: int, partition_mb: int) -> int:
+    """Partitions so that one holds at most ``partition_mb`` MiB of ``total_bytes``."""
+    return max(1, -(-total_bytes // (partition_mb * 2**20)))
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -61,13 +62,79 @@ def gather_texts(rows: np.ndarray, files: Sequence[SignatureFile]) -> pl.Series:
     return pl.concat(parts) if parts else pl.Series("text", [], dtype=pl.String)
 
 
+class _Features:
+    """What a similarity is computed from, for a sorted set of rows: signatures (``estimate``) or shingle
+    rows ordered by document (``exact``); :meth:`take` selects some of them, renumbered 0..k-1."""
+
+    def __init__(self, rows: np.ndarray, files: Sequence[SignatureFile], cfg: DedupConfig):
+        from corpuskit.dedup.pipeline import shingle_table  # the one shingle table, shared with cluster_rows
+
+        self.exact = cfg.verify == "exact"
+        if self.exact:
+            tab = shingle_table(gather_texts(rows, files), cfg.hasher().spec)
+            self.d, self.h = tab["d"].to_numpy(), tab["h"].to_numpy()
+            self.count = np.bincount(self.d, minlength=len(rows))
+            self.first = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
+        else:
+            self.sig = gather_signatures(rows, files, cfg.num_perm)
+
+    def take(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+        if not self.exact:
+            return self.sig[pos]
+        n = self.count[pos]
+        starts = np.repeat(self.first[pos] - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+        idx = starts + np.arange(int(n.sum()), dtype=np.int64)
+        return np.repeat(np.arange(len(pos), dtype=np.uint32), n), self.h[idx]
+
+
+def _similarity(left: Any, right: Any, k: int, lu: np.ndarray, lv: np.ndarray) -> np.ndarray:
+    """Similarity of pairs (lu in ``left``, a selection of ``k`` documents; lv in ``right``)."""
+    if isinstance(left, np.ndarray):
+        return estimated_jaccard(np.concatenate([left, right]), lu, lv + k)
+    tab = pl.DataFrame(
+        {"d": np.concatenate([left[0], right[0] + np.uint32(k)]), "h": np.concatenate([left[1], right[1]])}
+    )
+    return exact_jaccard(tab, lu, lv + k)
+
+
+def verify_pairs(
+    pu: np.ndarray, pv: np.ndarray, reps: np.ndarray, files: Sequence[SignatureFile], cfg: DedupConfig
+) -> np.ndarray:
+    """Which candidate pairs (representative numbers) reach the threshold. The ``u`` side of a partition
+    is loaded once; the ``v`` side streams one signature file at a time, so memory holds the partition's
+    own documents plus one file's worth of the others."""
+    us = sorted_unique(pu)
+    left = _Features(np.asarray(reps[us]), files, cfg)
+    v_rows = np.asarray(reps[pv])
+    starts = np.array([f.offset for f in files], dtype=np.int64)
+    which = np.searchsorted(starts, v_rows, side="right") - 1
+    order = np.argsort(which, kind="stable")
+    bounds = np.flatnonzero(np.diff(which[order])) + 1
+    ok = np.zeros(len(pu), dtype=bool)
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
+        idx = order[lo:hi]
+        if not len(idx):
+            continue
+        f = files[int(which[idx[0]])]
+        vs = sorted_unique(pv[idx])
+        right = _Features(np.asarray(reps[vs]), [f], cfg)
+        mine = sorted_unique(pu[idx])
+        sim = _similarity(
+            left.take(np.searchsorted(us, mine)),
+            right.take(np.arange(len(vs))),
+            len(mine),
+            np.searchsorted(mine, pu[idx]),
+            np.searchsorted(vs, pv[idx]),
+        )
+        ok[idx] = sim >= cfg.threshold
+    return ok
+
+
 def verify_unit(
     work: str, q: int, reps_path: str, files: Sequence[SignatureFile], cfg_json: str
 ) -> tuple[int, int]:
     """Unit of work: verify edge partition ``q``; writes the accepted edges (global rows) to
     ``work/near/p{q}/edges.parquet``; returns (candidate pairs, accepted pairs)."""
-    from corpuskit.dedup.pipeline import shingle_table  # the one shingle table, shared with cluster_rows
-
     cfg = DedupConfig.model_validate_json(cfg_json)
     src = partition_dir(work, "edges", q)
     out = partition_dir(work, "near", q) / "edges.parquet"
@@ -80,14 +147,7 @@ def verify_unit(
     candidates = len(pu)
     reps = np.load(reps_path, mmap_mode="r")
     if cfg.verify != "none" and len(pu):
-        involved = sorted_unique(np.concatenate([pu, pv]))
-        rows = np.asarray(reps[involved])
-        lu, lv = np.searchsorted(involved, pu), np.searchsorted(involved, pv)
-        if cfg.verify == "estimate":
-            sim = estimated_jaccard(gather_signatures(rows, files, cfg.num_perm), lu, lv)
-        else:
-            sim = exact_jaccard(shingle_table(gather_texts(rows, files), cfg.hasher().spec), lu, lv)
-        ok = sim >= cfg.threshold
+        ok = verify_pairs(pu, pv, reps, files, cfg)
         pu, pv = pu[ok], pv[ok]
     atomic_write_parquet(
         out, pl.DataFrame({"u": np.asarray(reps[pu]), "v": np.asarray(reps[pv])}, schema=_EDGES)

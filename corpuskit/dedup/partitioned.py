@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from corpuskit.dedup.bands import band_unit, group_unit, partitions_for, scratch
+from corpuskit.dedup.bands import BAND_ROW_BYTES, band_unit, group_unit, partitions_for, scratch
 from corpuskit.dedup.clusters import ClusterStats, exact_roots
 from corpuskit.dedup.components import cluster_labels, read_near_edges, verify_unit
 from corpuskit.dedup.config import DedupConfig
@@ -53,6 +53,14 @@ def _run_all(
     return [out[u.key] for u in units]
 
 
+def partition_load(cfg: DedupConfig, reps: int, shingles: int) -> int:
+    """Bytes the partitions hold in all: band rows, or the verification features of their documents
+    (shingle rows of 12 bytes for ``exact``, signatures for ``estimate``), whichever is larger."""
+    band = reps * cfg.banding().bands * BAND_ROW_BYTES
+    verify = {"exact": shingles * 12, "estimate": reps * cfg.num_perm * 4}.get(cfg.verify, 0)
+    return max(band, verify)
+
+
 def near_clusters(
     corpus: Path | str,
     frame: pl.DataFrame,
@@ -71,7 +79,8 @@ def near_clusters(
     near_u = near_v = np.zeros(0, dtype=np.int64)
     if cfg.near and len(reps) > 1:
         banding = cfg.banding()
-        parts = cfg.partitions or partitions_for(len(reps), banding.bands, cfg.partition_mb)
+        load = partition_load(cfg, len(reps), int(frame["n_shingles"].to_numpy()[reps].sum()))
+        parts = cfg.partitions or partitions_for(load, cfg.partition_mb)
         with scratch(corpus) as work:
             t0 = time.perf_counter()
             np.save(work / "reps.npy", reps)
@@ -92,7 +101,7 @@ def near_clusters(
             most = max((f.rows for f in files), default=0)
             unit_mb = 256 + most * (cfg.num_perm * 4 + banding.bands * 14 * 3) // 2**20
             _run_all("LSH band keys", band_unit, bands, cfg, executor, progress, unit_mb)
-            part_mb = 256 + POLARS_FACTOR * len(reps) * banding.bands * 14 // parts // 2**20
+            part_mb = 256 + POLARS_FACTOR * load // parts // 2**20
             groups = [Unit(f"p{p:05d}", (str(work), p, parts, cfg.verify != "none")) for p in range(parts)]
             _run_all("LSH buckets", group_unit, groups, cfg, executor, progress, part_mb)
             stats.seconds["lsh"] = time.perf_counter() - t0
