@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,9 @@ def ingest(
     ] = 0,
     force: Annotated[bool, typer.Option(help="redo inputs that are already done")] = False,
     executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster for --executor ray (default: RAY_ADDRESS or local)")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="also write the results as JSON to this file ('-': stdout)")
@@ -35,10 +37,12 @@ def ingest(
         cfgs = [load_source_config(c) for c in configs]
     except ConfigError as e:
         raise fail(str(e)) from None
-    if executor not in {"local", "ray"}:
-        raise fail(f"--executor {executor!r}: use 'local' or 'ray'")
-    if executor == "ray" and importlib.util.find_spec("ray") is None:
-        raise fail("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
+    from corpuskit.executors import choose_executor
+
+    try:
+        executor = choose_executor(executor, ray_address)
+    except ValueError as e:
+        raise fail(str(e)) from None
     failed: list = []
     with JsonOutput(json_out) as jout:
         jout.add(sources=[])

@@ -36,6 +36,10 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--dry-run", help="show the funnel; write no decisions")
         ] = False,
         workers: Annotated[int, typer.Option(min=1, help="parallel processes for the signals")] = 1,
+        executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
+        ray_address: Annotated[
+            str | None, typer.Option(help="Ray cluster for --executor ray (default: RAY_ADDRESS or local)")
+        ] = None,
         corpus: Annotated[
             Path | None, typer.Option(help="corpus folder (default: the config's output)")
         ] = None,
@@ -56,6 +60,7 @@ def register(app: typer.Typer) -> None:
         from corpuskit.config import load_source_config
         from corpuskit.curate.config import curate_config
         from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
+        from corpuskit.executors import choose_executor
         from corpuskit.progress import (
             JsonOutput,
             Shown,
@@ -69,6 +74,10 @@ def register(app: typer.Typer) -> None:
             cfgs = [load_source_config(c) for c in configs]
             ccs = [curate_config(c) for c in cfgs]
         except ConfigError as e:
+            raise _fail(str(e)) from None
+        try:
+            executor = choose_executor(executor, ray_address)
+        except ValueError as e:
             raise _fail(str(e)) from None
         if explain_id is not None:
             for cfg, cc in zip(cfgs, ccs, strict=True):
@@ -89,6 +98,7 @@ def register(app: typer.Typer) -> None:
                         cfg,
                         corpus=corpus,
                         workers=workers,
+                        executor=executor,
                         dry_run=dry_run,
                         allow_incomplete=allow_incomplete,
                         wait=wait,

@@ -157,6 +157,7 @@ def curate_source(
     *,
     corpus: Path | None = None,
     workers: int = 1,
+    executor: str = "local",
     dry_run: bool = False,
     allow_incomplete: bool = False,
     wait: bool = False,
@@ -175,7 +176,7 @@ def curate_source(
     check_curate_environment(cc)
     require_complete(corpus, cfg.name, stage="curate", allow_incomplete=allow_incomplete)
     with source_lock(SourceStore(corpus, cfg.name), "corpuskit curate", wait=wait):
-        return _curate_locked(cfg, cc, corpus, workers, dry_run, progress)
+        return _curate_locked(cfg, cc, corpus, workers, executor, dry_run, progress)
 
 
 def _curate_locked(
@@ -183,13 +184,14 @@ def _curate_locked(
     cc: CurateConfig,
     corpus: Path,
     workers: int,
+    executor: str,
     dry_run: bool,
     progress: Reporter,
 ) -> dict[str, Any]:
     from corpuskit.analyse.funnel import funnel_for_source
 
     t0 = time.perf_counter()
-    counts = compute_signals(corpus, cfg.name, cc, workers=workers, progress=progress)
+    counts = compute_signals(corpus, cfg.name, cc, workers=workers, executor=executor, progress=progress)
     t1 = time.perf_counter()
     decisions = apply_decisions(corpus, cfg.name, cc, write=not dry_run)
     t2 = time.perf_counter()

@@ -11,6 +11,7 @@ dissimilar bucket root cannot cut a true pair. Components are found by scipy's c
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -26,8 +27,50 @@ _LOW = np.uint64((1 << 40) - 1)
 MAX_BUCKET_PAIRS = 32  # buckets larger than this give star edges even when pairs are verified
 
 
+@dataclass
+class ClusterStats:
+    candidate_pairs: int = 0
+    verified_pairs: int = 0
+    representatives: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def exact_roots(text_hash: np.ndarray, n_shingles: np.ndarray, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's exact-duplicate root (the smallest row with its text hash; itself when empty or when
+    ``exact`` is off) and the representatives (non-empty roots, sorted) that go on to LSH."""
+    rows = np.arange(len(text_hash), dtype=np.int64)
+    nonempty = n_shingles > 0
+    root = rows
+    if exact:
+        f = pl.DataFrame({"h": text_hash, "r": rows}).with_columns(pl.col("r").min().over("h").alias("root"))
+        root = np.where(nonempty, f["root"].to_numpy(), rows)
+    return root, rows[(root == rows) & nonempty]
+
+
 def _empty_edges() -> pl.DataFrame:
     return pl.DataFrame({"u": [], "v": []}, schema={"u": pl.UInt32, "v": pl.UInt32})
+
+
+def bucket_edges(
+    keyed: pl.LazyFrame, by: list[str], *, all_pairs: bool = False, max_bucket: int = MAX_BUCKET_PAIRS
+) -> pl.LazyFrame:
+    """Edges (u, v) of the buckets of ``keyed`` (columns ``by`` name the bucket, ``d`` the document):
+    star edges to each bucket's smallest member, or every pair of a bucket of at most ``max_bucket``."""
+    dup = keyed.with_columns(
+        pl.len().over(by).alias("size"), pl.col("d").min().over(by).alias("root")
+    ).filter(pl.col("size") > 1)
+    star = dup.filter(pl.col("d") != pl.col("root"))
+    parts = []
+    if all_pairs:
+        star = star.filter(pl.col("size") > max_bucket)
+        small = dup.filter(pl.col("size") <= max_bucket).select(*by, "d")
+        parts.append(
+            small.join(small, on=by, suffix="_r")
+            .filter(pl.col("d") < pl.col("d_r"))
+            .select(pl.col("d").alias("u"), pl.col("d_r").alias("v"))
+        )
+    parts.append(star.select(pl.col("root").alias("u"), pl.col("d").alias("v")))
+    return pl.concat(parts)
 
 
 def candidate_pairs(
@@ -44,22 +87,7 @@ def candidate_pairs(
     found: list[pl.DataFrame] = []
     for band in range(banding.bands):
         df = pl.DataFrame([pl.Series("k", banding.keys(sig, band)), idx])
-        dup = (
-            df.lazy()
-            .with_columns(pl.len().over("k").alias("size"), pl.col("d").min().over("k").alias("root"))
-            .filter(pl.col("size") > 1)
-        )
-        star = dup.filter(pl.col("d") != pl.col("root"))
-        if all_pairs:
-            star = star.filter(pl.col("size") > max_bucket)
-            small = dup.filter(pl.col("size") <= max_bucket).select("k", "d")
-            pairs = (
-                small.join(small, on="k", suffix="_r")
-                .filter(pl.col("d") < pl.col("d_r"))
-                .select(pl.col("d").alias("u"), pl.col("d_r").alias("v"))
-            )
-            found.append(pairs.collect())
-        found.append(star.select(pl.col("root").alias("u"), pl.col("d").alias("v")).collect())
+        found.append(bucket_edges(df.lazy(), ["k"], all_pairs=all_pairs, max_bucket=max_bucket).collect())
         if on_band:
             on_band(band)
     if not found:

@@ -12,7 +12,8 @@ from corpuskit.config import ConfigError, load_source_config
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
 from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.progress import JsonOutput, console, fail, make_progress, results, summary_table
+from corpuskit.executors import choose_executor
+from corpuskit.progress import JsonOutput, Shown, console, fail, results, summary_table
 from corpuskit.store import list_sources
 
 
@@ -74,7 +75,14 @@ def register(app: typer.Typer) -> None:
         hash_mode: str | None = typer.Option(None, "--hash", help="fast (default) or datasketch"),
         keep: str | None = typer.Option(None, help="comma list of rules, e.g. source,quality,longest"),
         source_priority: str | None = typer.Option(None, help="comma list of preferred sources"),
-        workers: int | None = typer.Option(None, min=1, help="processes for signatures"),
+        workers: int | None = typer.Option(None, min=1, help="processes (or Ray tasks in flight) per step"),
+        executor: str = typer.Option("local", help="local (process pool) or ray"),
+        ray_address: str | None = typer.Option(
+            None, help="Ray cluster for --executor ray (default: RAY_ADDRESS or a local one)"
+        ),
+        partition_mb: int | None = typer.Option(
+            None, min=1, help="MiB of band keys one LSH partition may hold (bounds worker memory)"
+        ),
         overlap_json: Path | None = typer.Option(None, help="where to save the overlap matrix JSON"),
         allow_incomplete: bool = typer.Option(
             False, help="dedup sources even though some of their inputs failed or are missing"
@@ -102,17 +110,15 @@ def register(app: typer.Typer) -> None:
                 "keep": keep.split(",") if keep else None,
                 "source_priority": source_priority.split(",") if source_priority else None,
                 "workers": workers,
+                "partition_mb": partition_mb,
             }
             cfg: DedupConfig = load_dedup_config(section, where, overrides)
             ref = [s for s in list_sources(root) if s not in names] if against == ["all"] else list(against)
-            with make_progress("files") as bar:
-                tasks: dict[str, Any] = {}
-
-                def progress(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(stage, total=total, rate="")
-                    bar.update(tasks[stage], completed=done, total=total)
-
+            try:
+                executor = choose_executor(executor, ray_address)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
+            with Shown() as progress:
                 result = dedup_sources(
                     root,
                     names,
@@ -122,6 +128,7 @@ def register(app: typer.Typer) -> None:
                     overlap_path=overlap_json,
                     allow_incomplete=allow_incomplete,
                     wait=wait,
+                    executor=executor,
                 )
         except ConfigError as e:
             raise fail(str(e)) from None

@@ -24,6 +24,8 @@ KeepRule = Literal["source", "quality", "longest", "shortest", "oldest", "newest
 #: Fields that shape the stored signatures: a change forces recomputing them (as does a new
 #: ``minhash.SIGNATURE_VERSION``, stored beside them by :meth:`DedupConfig.signature_params`).
 SIGNATURE_FIELDS = ("ngram", "unit", "num_perm", "seed", "hash")
+#: Fields that only say how the work is spread: the output is the same whatever they are.
+EXECUTION_FIELDS = ("workers", "batch_docs", "partition_mb", "partitions")
 
 
 class DedupConfig(BaseModel):
@@ -62,7 +64,13 @@ class DedupConfig(BaseModel):
     source_priority: list[str] = Field(
         default_factory=list, description="preferred sources first; default: the order sources are given"
     )
-    workers: int = Field(1, ge=1, le=256, description="processes computing signatures")
+    workers: int = Field(1, ge=1, le=256, description="processes (or Ray tasks in flight) for every unit")
+    partition_mb: int = Field(
+        256, ge=1, description="band rows one LSH partition may hold (MiB): bounds each worker's memory"
+    )
+    partitions: int | None = Field(
+        None, ge=1, le=65536, description="LSH partitions; default: as many as partition_mb requires"
+    )
     batch_docs: int = Field(10_000, ge=1, description="documents hashed per vectorised batch")
 
     @model_validator(mode="before")
@@ -94,6 +102,10 @@ class DedupConfig(BaseModel):
 
     def hasher(self) -> MinHasher:
         return MinHasher(self.num_perm, self.seed, ShingleSpec(self.ngram, self.unit), self.hash)
+
+    def decision_params(self) -> dict[str, Any]:
+        """What the decisions depend on: every field but how the work is spread (workers, partitions)."""
+        return self.model_dump(mode="json", exclude=set(EXECUTION_FIELDS))
 
     def signature_params(self) -> dict[str, Any]:
         return {**{k: getattr(self, k) for k in SIGNATURE_FIELDS}, "version": SIGNATURE_VERSION}

@@ -1,9 +1,12 @@
-"""Executors run pure shard tasks: a local process pool by default, Ray to scale out."""
+"""Executors run a stage's units of work: a local process pool by default, Ray to scale out."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
+
+EXECUTORS = ("local", "ray")
 
 
 def get_executor(name: str) -> Callable[..., Any]:
@@ -17,3 +20,21 @@ def get_executor(name: str) -> Callable[..., Any]:
 
         return ray_map
     raise ValueError(f"unknown executor {name!r}; use 'local' or 'ray'")
+
+
+def choose_executor(name: str, ray_address: str | None = None) -> str:
+    """Check a command's ``--executor`` / ``--ray-address`` and set the cluster up; returns the name.
+
+    Raises ValueError with the fix when the name is unknown or Ray is not installed."""
+    if name not in EXECUTORS:
+        raise ValueError(f"--executor {name!r}: use 'local' or 'ray'")
+    if name == "local":
+        if ray_address:
+            raise ValueError("--ray-address needs --executor ray")
+        return name
+    if importlib.util.find_spec("ray") is None:
+        raise ValueError("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
+    from corpuskit.executors.ray import configure
+
+    configure(ray_address)
+    return name

@@ -85,6 +85,12 @@ def _guarded(fn: Callable[..., Any], key: str, args: tuple[Any, ...]) -> _Outcom
         return _Outcome(key, False, error_class=type(e).__name__, message=f"{e}{where}"[:2000])
 
 
+def _lost(task: tuple[Any, ...], error: BaseException) -> _Outcome:
+    """A unit whose worker died for good (Ray gave up retrying): a failure of that unit, not done."""
+    _, key, _ = task
+    return _Outcome(key, False, error_class=type(error).__name__, message=str(error).strip()[:2000])
+
+
 def run_units(
     fn: Callable[..., Any],
     units: Sequence[Unit],
@@ -92,16 +98,25 @@ def run_units(
     workers: int = 1,
     executor: str = "local",
     on_progress: Callable[[int], None] | None = None,
+    memory_mb: int = 1024,
 ) -> Iterator[tuple[str, Any | UnitFailure]]:
     """Yield ``(key, result)`` or ``(key, UnitFailure)`` per unit as they finish (order not guaranteed).
 
     Raises :class:`EnvironmentProblem` as soon as one unit reports a broken environment. ``on_progress``
-    receives the counts tasks pass to :func:`corpuskit.executors.local.report`.
+    receives the counts tasks pass to :func:`corpuskit.executors.local.report`. ``memory_mb`` is what one
+    unit needs at most: Ray reserves it per task (the local pool runs ``workers`` units at once).
     """
-    from corpuskit.executors import get_executor
-
     tasks = [(fn, u.key, u.args) for u in units]
-    outcomes: Iterator[_Outcome] = get_executor(executor)(_guarded, tasks, workers, on_progress)
+    if executor == "ray":
+        from corpuskit.executors.ray import map_unordered as ray_map
+
+        outcomes: Iterator[_Outcome] = ray_map(
+            _guarded, tasks, workers, on_progress, memory_mb=memory_mb, lost=_lost
+        )
+    else:
+        from corpuskit.executors import get_executor
+
+        outcomes = get_executor(executor)(_guarded, tasks, workers, on_progress)
     try:
         for out in outcomes:
             if out.environment is not None:

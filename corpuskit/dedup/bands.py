@@ -1,0 +1,120 @@
+"""LSH with bounded memory: band keys hash-partitioned into files, then each partition bucketed on its own.
+
+1. **Band unit** (one per signature file): read the file's signatures, compute every band's 64-bit key for
+   its representative rows and append ``(band, k, d)`` rows to partition ``k mod P``. Memory: the file's
+   rows x (num_perm x 4 + bands x 14) bytes.
+2. **Group unit** (one per partition): read that partition's band rows from every file, bucket them by
+   ``(band, k)`` (:func:`corpuskit.dedup.clusters.bucket_edges`: the same edges as the in-memory
+   :func:`~corpuskit.dedup.clusters.candidate_pairs`) and write the edges, split by ``u mod P`` so that
+   one edge partition holds every copy of an edge. Memory: ~ reps x bands x 14 / P bytes, times polars'
+   working factor.
+
+Partitions are independent, so they run in the local pool or as Ray tasks; the files live under the
+run's work folder (on a path every worker sees).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from corpuskit.dedup.clusters import bucket_edges
+from corpuskit.dedup.lsh import Banding
+from corpuskit.store.atomic import atomic_write_parquet
+
+BAND_ROW_BYTES = 14  # band (u16) + key (u64) + representative (u32)
+
+
+def partition_dir(work: Path | str, kind: str, p: int) -> Path:
+    return Path(work) / kind / f"p{p:05d}"
+
+
+def _split_write(
+    frame: pl.DataFrame, part: np.ndarray, partitions: int, work: str, kind: str, tag: str
+) -> None:
+    """Write ``frame``'s rows into ``work/kind/p{part}/tag.parquet`` (only non-empty partitions)."""
+    if not frame.height:
+        return
+    frame = frame.with_columns(pl.Series("_p", part.astype(np.uint32)))
+    for (p,), grp in frame.partition_by("_p", as_dict=True, maintain_order=True).items():
+        out = partition_dir(work, kind, int(p)) / f"{tag}.parquet"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_parquet(out, grp.drop("_p"))
+
+
+def band_unit(
+    signatures: str, local_rows: np.ndarray, first_rep: int, banding: Banding, partitions: int, work: str,
+    tag: str,
+) -> int:  # fmt: skip
+    """Unit of work: the band keys of one signature file's representatives (rows ``local_rows``, whose
+    representative numbers start at ``first_rep``) into the band partitions; returns rows written."""
+    from corpuskit.executors.local import report
+
+    sig = pl.read_parquet(signatures, columns=["minhash"])["minhash"].to_numpy()[local_rows]
+    d = np.arange(first_rep, first_rep + len(local_rows), dtype=np.uint32)
+    keys = np.concatenate([banding.keys(sig, b) for b in range(banding.bands)]) if len(sig) else np.zeros(0)
+    keys = keys.astype(np.uint64)
+    frame = pl.DataFrame(
+        {
+            "band": np.repeat(np.arange(banding.bands, dtype=np.uint16), len(sig)),
+            "k": keys,
+            "d": np.tile(d, banding.bands),
+        }
+    )
+    _split_write(frame, keys % np.uint64(partitions), partitions, work, "bands", tag)
+    report(len(local_rows))
+    return frame.height
+
+
+def group_unit(work: str, p: int, partitions: int, all_pairs: bool) -> int:
+    """Unit of work: bucket band partition ``p`` and write its edges into the edge partitions; returns
+    the edges found (before the cross-partition de-duplication)."""
+    src = partition_dir(work, "bands", p)
+    if not src.is_dir() or not any(src.glob("*.parquet")):
+        return 0
+    edges = bucket_edges(pl.scan_parquet(src / "*.parquet"), ["band", "k"], all_pairs=all_pairs)
+    found = edges.unique().collect()
+    u = found["u"].to_numpy()
+    _split_write(found, u % partitions, partitions, work, "edges", f"p{p:05d}")
+    return found.height
+
+
+def partitions_for(total_bytes: int, partition_mb: int) -> int:
+    """Partitions so that one holds at most ``partition_mb`` MiB of ``total_bytes``."""
+    return max(1, -(-total_bytes // (partition_mb * 2**20)))
+
+
+@contextlib.contextmanager
+def scratch(corpus: Path | str) -> Iterator[Path]:
+    """A work folder for one dedup run under ``corpus/_dedup`` (seen by every worker that sees the
+    corpus), removed when the run ends. Folders of runs whose process is gone (killed) go first."""
+    base = Path(corpus) / "_dedup"
+    base.mkdir(parents=True, exist_ok=True)
+    host = socket.gethostname()
+    for old in base.glob(f"work-{host}-*"):
+        pid = old.name.split("-")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f"work-{host}-{os.getpid()}-", dir=base))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

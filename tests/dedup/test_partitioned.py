@@ -1,0 +1,110 @@
+"""Dedup with bounded memory gives exactly the in-memory result, whatever the partitions and workers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from corpuskit.dedup.bands import scratch
+from corpuskit.dedup.config import load_dedup_config
+from corpuskit.dedup.evaluation import build_test_set, real_texts
+from corpuskit.dedup.loading import load_source
+from corpuskit.dedup.partitioned import near_clusters
+from corpuskit.dedup.pipeline import cluster_rows, dedup_sources, shingle_table
+from corpuskit.dedup.signatures import ensure_signatures
+from corpuskit.documents import document_id
+from tests.support.store import attributes_dir, commit_rows
+
+
+def write_texts(corpus: Path, source: str, texts: list[str], rows_per_file: int) -> None:
+    rows = [
+        {"id": document_id(source, f"k#{i}"), "source": source, "text": t, "locator": f"k#{i}"}
+        for i, t in enumerate(texts)
+    ]
+    commit_rows(corpus, source, "k", rows, rows_per_file=rows_per_file)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, shared_data) -> Path:
+    """Two sources of real text with edited variants, exact copies (also across sources) and empties."""
+    texts = build_test_set(real_texts(shared_data, limit=120), seed=3)["text"].to_list()
+    root = tmp_path_factory.mktemp("partitioned") / "corpus"
+    half = len(texts) // 2
+    write_texts(root, "a", [*texts[:half], texts[5], "", texts[7]], rows_per_file=37)
+    write_texts(root, "b", [*texts[half:], texts[5].upper(), "", texts[-1]], rows_per_file=29)
+    return root
+
+
+def _loaded(corpus: Path, cfg):
+    frames, files, offset = [], [], 0
+    for s in ("a", "b"):
+        ensure_signatures(corpus, s, cfg)
+        f, sf = load_source(corpus, s, frozen=False, offset=offset)
+        frames.append(f)
+        files += sf
+        offset += f.height
+    return pl.concat(frames, how="diagonal_relaxed"), files
+
+
+@pytest.mark.parametrize("verify", ["exact", "estimate", "none"])
+def test_partitioned_labels_equal_in_memory_clustering(corpus, verify):
+    cfg = load_dedup_config({"verify": verify})
+    frame, files = _loaded(corpus, cfg)
+    sig = np.concatenate([pl.read_parquet(f.signatures)["minhash"].to_numpy() for f in files])
+    texts = pl.concat([pl.read_parquet(f.documents, columns=["text"])["text"] for f in files])
+    ref = cluster_rows(
+        frame["text_hash"].to_numpy(),
+        frame["n_shingles"].to_numpy(),
+        sig,
+        cfg,
+        lambda rows: shingle_table(texts.gather(rows), cfg.hasher().spec),
+    )
+    assert ref.stats.verified_pairs > 20 and (ref.labels != np.arange(frame.height)).sum() > 50
+    for parts in (1, 3, 8):
+        c = cfg.model_copy(update={"partitions": parts})
+        labels, stats = near_clusters(corpus, frame, files, c)
+        assert np.array_equal(labels, ref.labels), parts
+        assert (stats.candidate_pairs, stats.verified_pairs) == (
+            ref.stats.candidate_pairs,
+            ref.stats.verified_pairs,
+        )
+    assert not list((corpus / "_dedup").glob("work-*"))  # the run's work folder is gone
+
+
+def _outputs(corpus: Path) -> dict[str, bytes]:
+    out = {"overlap": (corpus / "_dedup" / "overlap.json").read_bytes()}
+    for s in ("a", "b"):
+        for p in sorted(attributes_dir(corpus, s, "dedup").glob("*.parquet")):
+            out[f"{s}/{p.name}"] = p.read_bytes()
+    return out
+
+
+def test_decisions_are_byte_identical_across_partitions_and_workers(corpus):
+    results, outputs = [], []
+    for over in ({"partitions": 1}, {"partitions": 6, "workers": 2}, {"partition_mb": 1}):
+        res = dedup_sources(corpus, ["a", "b"], load_dedup_config({}, overrides=over))
+        results.append((res.per_source["a"], res.per_source["b"], res.clusters, res.stats.verified_pairs))
+        outputs.append(_outputs(corpus))
+    assert results[0][2] > 20 and results[0][0]["near_duplicate"] > 0
+    assert [r[2:] for r in results] == [results[0][2:]] * 3
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+
+
+def test_work_folder_of_a_killed_run_is_removed(tmp_path):
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    import socket
+
+    stale = tmp_path / "_dedup" / f"work-{socket.gethostname()}-{dead}-abc"
+    (stale / "bands").mkdir(parents=True)
+    mine = tmp_path / "_dedup" / f"work-{socket.gethostname()}-{os.getpid()}-live"
+    mine.mkdir()
+    with scratch(tmp_path) as work:
+        assert work.is_dir() and not stale.exists() and mine.exists()
+    assert not work.exists()

@@ -1,0 +1,33 @@
+"""Choosing the executor of a stage command: clear errors (exit 2) before any work starts."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from typer.testing import CliRunner
+
+from corpuskit.cli import app
+from corpuskit.executors import choose_executor
+
+
+def test_unknown_executor_and_address_without_ray_are_user_mistakes():
+    with pytest.raises(ValueError, match="use 'local' or 'ray'"):
+        choose_executor("dask")
+    with pytest.raises(ValueError, match="--ray-address needs --executor ray"):
+        choose_executor("local", "auto")
+    assert choose_executor("local") == "local"
+
+
+@pytest.mark.parametrize("command", ["ingest", "curate", "dedup"])
+def test_ray_missing_exits_2_with_the_install_command(command, monkeypatch, tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a)
+    )
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(f"name: s\nkind: jsonl\ninputs: [{tmp_path}/x.jsonl]\noutput: {tmp_path}/corpus\n")
+    (tmp_path / "x.jsonl").write_text('{"text": "hello"}\n')
+    res = CliRunner().invoke(app, [command, str(cfg), "--executor", "ray"])
+    assert res.exit_code == 2, res.output
+    assert "pip install 'corpuskit[ray]'" in res.output
