@@ -66,14 +66,15 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="corpuskit-chromium-")
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
-        # Chromium reads commands on fd 3 and writes replies on fd 4: the shell puts the pipes there
+        # Chromium reads commands on fd 3 and writes replies on fd 4: bash puts the pipes there (dash takes
+        # only one-digit fds)
         cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe", "about:blank"]
         self.proc = subprocess.Popen(
-            ["sh", "-c", f'exec "$@" 3<&{to_chrome_r} 4>&{from_chrome_w}', "sh", *cmd],
+            ["bash", "-c", f'exec "$@" 3<&{to_chrome_r} 4>&{from_chrome_w}', "bash", *cmd],
             pass_fds=(to_chrome_r, from_chrome_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(Path(self.profile) / "chromium.log", "wb"),  # noqa: SIM115 (closed with the process)
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -97,6 +98,11 @@ class Browser:
             except OSError:
                 pass
         shutil.rmtree(self.profile, ignore_errors=True)
+
+    def log(self) -> str:
+        """The end of chromium's own stderr, for error messages."""
+        path = Path(self.profile) / "chromium.log"
+        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
     def _read(self) -> None:
         buf = b""
@@ -127,12 +133,15 @@ class Browser:
         msg: dict[str, Any] = {"id": mid, "method": method, "params": params or {}}
         if session:
             msg["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
+        try:
+            os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
+        except BrokenPipeError:
+            raise RuntimeError(f"chromium exited (code {self.proc.poll()}): {self.log()}") from None
         deadline = time.monotonic() + self.timeout
         with self._cond:
             while mid not in self._replies:
                 if -1 in self._replies or time.monotonic() > deadline:
-                    raise RuntimeError(f"no reply from chromium to {method}")
+                    raise RuntimeError(f"no reply from chromium to {method}: {self.log()}")
                 self._cond.wait(0.1)
             reply = self._replies.pop(mid)
         if "error" in reply:
