@@ -41,7 +41,10 @@ STYLE = {
 }
 
 
-def _figure(width: float, height: float):
+W, H = 6.0, 3.4  # inches: one size for the charts of a grid, so their text renders at the same size
+
+
+def _figure(width: float = W, height: float = H):
     return _plt().subplots(figsize=(width, height))
 
 
@@ -61,7 +64,7 @@ def funnel_chart(key: str, title: str, stages: Sequence[tuple[str, int, int]]) -
     """Horizontal bars: documents and bytes at each step of a funnel (in, each filter's drops, kept)."""
     plt = _plt()
     labels = [s[0] for s in stages]
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 0.45 * len(stages) + 1.3), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(W, max(H, 0.45 * len(stages) + 1.3)), sharey=True)
     colours = [PALETTE[4]] + [DROPPED] * (len(stages) - 2) + [KEPT]
     for ax, i, unit in ((axes[0], 1, "documents"), (axes[1], 2, "bytes")):
         vals = [s[i] for s in stages]
@@ -89,7 +92,7 @@ def histogram_chart(
 
     Bins may be uneven (``gopher_words`` is roughly logarithmic) so bars sit at bin indices and a
     threshold is placed by linear interpolation inside its bin."""
-    fig, ax = _figure(5.2, 2.8)
+    fig, ax = _figure()
     x = np.arange(len(kept))
     ax.bar(x, kept, width=0.9, color=KEPT, label="kept")
     ax.bar(x, dropped, width=0.9, bottom=kept, color=DROPPED, label="dropped")
@@ -103,7 +106,10 @@ def histogram_chart(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("documents")
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_ylim(
+        0, max([1, *(k + d for k, d in zip(kept, dropped, strict=True))]) * 1.45
+    )  # room for the legend
+    ax.legend(fontsize=7, loc="upper right")
     return to_svg(fig, key)
 
 
@@ -128,7 +134,7 @@ def bar_chart(
     key: str, title: str, xlabel: str, ylabel: str, labels: Sequence[str], values: Sequence[float]
 ) -> str:
     """Simple vertical bars (languages, cluster sizes)."""
-    fig, ax = _figure(5.2, 2.8)
+    fig, ax = _figure()
     ax.bar(range(len(values)), values, color=PALETTE[0])
     ax.set_xticks(
         range(len(values)),
@@ -180,7 +186,7 @@ def grouped_bars(
 ) -> str:
     """Bars per group for each series (mixture weights asked vs realised; BPB per eval set with error bars
     = std over seeds)."""
-    fig, ax = _figure(max(5.2, 0.9 * len(groups) * max(1, len(series)) / 2 + 2), 3.0)
+    fig, ax = _figure()
     width = 0.8 / max(1, len(series))
     for i, (name, vals) in enumerate(series.items()):
         xs = np.arange(len(groups)) + (i - (len(series) - 1) / 2) * width
@@ -211,7 +217,7 @@ def line_chart(
     key: str, title: str, xlabel: str, ylabel: str, lines: dict[str, tuple[Sequence[float], Sequence[float]]]
 ) -> str:
     """Loss curves: one line per run, coloured by mixture (the label's part before '/')."""
-    fig, ax = _figure(5.6, 3.0)
+    fig, ax = _figure()
     colour_of: dict[str, str] = {}
     seen: dict[str, int] = {}
     styles = ["-", "--", ":", "-."]
@@ -231,7 +237,7 @@ def scatter_chart(
     key: str, title: str, xlabel: str, ylabel: str, xs: Sequence[float], ys: Sequence[float]
 ) -> str:
     """Predicted vs measured with the identity line."""
-    fig, ax = _figure(3.8, 3.6)
+    fig, ax = _figure(W * 0.75, H * 1.2)
     ax.scatter(xs, ys, s=18, color=PALETTE[0])
     both = [*xs, *ys]
     if both:
