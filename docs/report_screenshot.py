@@ -17,7 +17,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.browser import Browser  # noqa: E402
 
-PARTS = [("#curation h3:nth-of-type(3)", 900), ("#ablation h3", 700)]  # (element to start at, height px)
+PARTS = [("#curation h3:nth-of-type(3)", 850), ("#ablation h3", 700)]  # (element to start at, height px)
 WIDTH = 900
 
 

@@ -99,3 +99,14 @@ def test_report_skips_absent_sections_with_a_note(demo_report: Path, tmp_path: P
     assert res.probe["drawn"] == res.probe["figures"] > 0
     assert "No mixtures given (--mixes DIR)." in res.probe["notes"]
     assert "No ablation given (--ablation DIR)." in res.probe["notes"]
+
+
+def test_swarm_plot_renders(demo_outputs: Path, swarm_ablation: Path, tmp_path: Path) -> None:
+    from corpuskit.report import build_report
+
+    page = build_report(demo_outputs / "corpus", ablations=[swarm_ablation], out=tmp_path / "r")
+    with Browser() as b:
+        session, res = b.open_page(page.as_uri(), PROBE)
+        b.screenshot(session, _artifacts(tmp_path) / "report-swarm-full.png", full_page=True)
+    _clean(res)
+    assert res.probe["drawn"] == res.probe["figures"]

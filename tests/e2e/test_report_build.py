@@ -81,3 +81,11 @@ def test_cli_refuses_missing_inputs_with_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["report", str(corpus), "--ablation", str(tmp_path / "gone")])
     assert res.exit_code == 2 and "folder not found" in res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_swarm_regression_and_proposal_are_shown(
+    demo_outputs: Path, swarm_ablation: Path, tmp_path: Path
+) -> None:
+    text = build_report(demo_outputs / "corpus", ablations=[swarm_ablation], out=tmp_path / "r").read_text()
+    assert "Swarm: predicted vs measured (ρ = 0.80)" in text
+    assert "Proposed mixture: predicted macro BPB 6.4700 (95 % interval 6.4600–6.4800)" in text
