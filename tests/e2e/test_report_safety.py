@@ -85,3 +85,11 @@ def _control(tmp_path: Path) -> Path:
     p = tmp_path / "control.html"
     p.write_text(f"<!doctype html><html><head><title>control</title></head><body>{SCRIPT}{IMG}</body></html>")
     return p
+
+
+def test_chart_labels_from_data_are_escaped_and_never_math() -> None:
+    from corpuskit.report.charts import bar_chart
+
+    svg = bar_chart("k", f"title {SCRIPT}", "x", "y", [IMG, "cost $5 or $6"], [1, 2])
+    assert "<script" not in svg and "<img" not in svg and "&lt;img src=x" in svg
+    assert "cost $5 or $6" in svg  # dollar signs stay text (matplotlib would otherwise parse them as TeX)
