@@ -26,14 +26,6 @@ def register(app: typer.Typer) -> None:
         the HTML report (its path is the last line)."""
         from corpuskit.demo.pipeline import run_demo
 
+        sizes = {"tokens": tokens, "seeds": seeds, "workers": workers, "threads": threads, "scale": scale}
         with Shown() as progress:
-            run_demo(
-                out,
-                data,
-                tokens=tokens,
-                seeds=seeds,
-                workers=workers,
-                threads=threads,
-                scale=scale,
-                progress=progress,
-            )
+            run_demo(out, data, progress=progress, **sizes)

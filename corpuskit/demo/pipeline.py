@@ -116,13 +116,9 @@ def run_demo(
         {
             "output": "ablation",
             "model": {"preset": "smoke"},
-            "training": {
-                "tokens": tokens,
-                "batch_size": 16,
-                "lr": 3e-3,
-                "seeds": list(range(seeds)),
-                "threads": threads,
-            },
+            "training": dict(
+                tokens=tokens, batch_size=16, lr=3e-3, seeds=list(range(seeds)), threads=threads
+            ),
             "mixtures": [{"name": n, "path": f"mixes/{n}"} for n in MIXTURES],
             "baseline": "balanced",
             "eval": {"max_documents": 40, "max_document_bytes": 16_000},
