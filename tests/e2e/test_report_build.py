@@ -89,3 +89,23 @@ def test_swarm_regression_and_proposal_are_shown(
     text = build_report(demo_outputs / "corpus", ablations=[swarm_ablation], out=tmp_path / "r").read_text()
     assert "Swarm: predicted vs measured (ρ = 0.80)" in text
     assert "Proposed mixture: predicted macro BPB 6.4700 (95 % interval 6.4600–6.4800)" in text
+
+
+def test_an_ingested_only_corpus_gets_notes_for_the_later_stages(tmp_path: Path) -> None:
+    import yaml
+
+    from corpuskit.config import load_source_config
+    from corpuskit.ingest import ingest
+
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"text": f"document {i}"}) + "\n" for i in range(3)))
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(yaml.safe_dump({"name": "a", "kind": "jsonl", "inputs": ["a.jsonl"], "output": "corpus"}))
+    assert not ingest(load_source_config(cfg), workers=1).failed
+    text = build_report(tmp_path / "corpus", out=tmp_path / "r").read_text()
+    for line in (
+        "No source is curated yet (run `corpuskit curate`).",
+        "No source is deduplicated yet (run `corpuskit dedup`).",
+        "No mixtures given (--mixes DIR).",
+    ):
+        assert line in text
+    assert "<td>a</td><td>jsonl</td>" in text
