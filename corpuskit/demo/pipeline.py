@@ -24,7 +24,7 @@ from corpuskit.dedup.config import load_dedup_config
 from corpuskit.dedup.pipeline import dedup_sources
 from corpuskit.demo.sources import demo_sources
 from corpuskit.ingest import ingest
-from corpuskit.mix.build import run_study
+from corpuskit.mix import build_mixtures, open_study, plan_study
 from corpuskit.mix.config import load_study_config
 from corpuskit.progress import SILENT, Reporter, console, results, summary_table
 from corpuskit.report import build_report
@@ -106,7 +106,14 @@ def run_demo(
             "mixtures": [{"name": n, "weights": w, "tokens": mix_tokens} for n, w in MIXTURES.items()],
         },
     )
-    run_study(load_study_config(mixes_yaml))
+    study = load_study_config(mixes_yaml)
+    ctx = open_study(study.corpus, study.tokenizer, study.heldout, study.decontam)  # pools + held-out, once
+    plans = plan_study(
+        ctx, study.mixtures, seed=study.seed, max_epochs=study.max_epochs, allow_repeat=study.allow_repeat
+    )
+    for manifest, built in build_mixtures(ctx, plans, study.out, progress=progress):
+        shares = ", ".join(f"{s} {e['share']:.0%}" for s, e in sorted(manifest["sources"].items()))
+        console.print(f"{built.name}: {built.total_tokens:,} tokens ({shares}) → {built.out}")
     laps.done("mix")
 
     console.print("[bold]── ablate[/bold]")
