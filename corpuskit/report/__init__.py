@@ -8,6 +8,18 @@
 - :mod:`~corpuskit.report.build`: :func:`build_report`; :mod:`~corpuskit.report.commands`: the command.
 """
 
-from corpuskit.report.build import build_report
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["build_report"]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use: the CLI loads `corpuskit.report.commands` at every start, and the page's
+    # modules pull in polars, matplotlib and the ablation tables (torch), which other commands don't need
+    if name == "build_report":
+        from corpuskit.report.build import build_report
+
+        return build_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
