@@ -141,6 +141,9 @@ def run_demo(
     rows = [[k, round(v, 1)] for k, v in laps.seconds.items()]
     results.print(summary_table(f"demo finished in {laps.total():.0f} s", ["stage", "seconds"], rows))
     results.print(f"report: {page}")
+    failed = summary.get("failed_runs") or []  # in the tables and on the page; then exit 1, naming them
+    if failed:
+        raise UnitsFailed("ablate", [f"{f['mixture']} seed {f['seed']}: {f['error']}" for f in failed])
     return {**summary, "report": str(page)}
 
 

@@ -1,6 +1,6 @@
 """The runs part of the page: mixtures (asked vs realised) and ablations (BPB, ranking, curves, swarm).
 
-The ablation tables are the terminal's own (``per_set_rows``/``summary_rows``), so the page and
+The ablation tables are the terminal's own (:mod:`corpuskit.ablate.report`), so the page and
 ``corpuskit ablate`` never disagree on a number or a verdict.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from corpuskit.ablate.runner import per_set_rows, summary_rows
+from corpuskit.ablate.report import failed_rows, per_set_rows, summary_rows, sweep_rows
 from corpuskit.report import charts as ch
 from corpuskit.report.html import cell, charts, figure, note, pct, section, sub, table
 
@@ -106,12 +106,12 @@ def _ablation(a: dict[str, Any], i: int) -> str:
     sets = list(s.get("eval_sets", {}))
     groups = [*sets, "macro"]
     means = {
-        n: [_finite(s["mixtures"][n]["sets"].get(x, {}).get("bpb_mean")) for x in sets]
+        n: [_finite(s["mixtures"][n].get("sets", {}).get(x, {}).get("bpb_mean")) for x in sets]
         + [_finite(s["mixtures"][n].get("macro_bpb_mean"))]
         for n in mixes
     }
     stds = {
-        n: [_finite(s["mixtures"][n]["sets"].get(x, {}).get("bpb_std")) for x in sets]
+        n: [_finite(s["mixtures"][n].get("sets", {}).get(x, {}).get("bpb_std")) for x in sets]
         + [_finite(s["mixtures"][n].get("macro_bpb_std"))]
         for n in mixes
     }
@@ -189,6 +189,11 @@ def _ablation(a: dict[str, Any], i: int) -> str:
     )
     if isinstance(r, dict) and isinstance(r.get("proposal"), dict):
         parts.append(_proposal(r))
+    if s.get("failed_runs"):
+        parts.append(table(*failed_rows(s), "Failed runs (not in the statistics above)"))
+    sweep = s.get("lr_sweep")
+    if isinstance(sweep, dict) and sweep.get("runs"):
+        parts.append(table(*sweep_rows(sweep), f"Learning-rate sweep on {sweep.get('baseline')!r}"))
     if a["timings"]:
         rows = [
             [
