@@ -104,7 +104,9 @@ COMMANDS: list[tuple[str, tuple[str, ...]]] = [
     ("corpuskit.commands.inspect", ("stats", "show")),
     ("corpuskit.commands.export", ("export", "export-tokens")),
     ("corpuskit.mix.commands", ("tokenizer", "mix")),
-    ("corpuskit.ablate.commands", ("ablate", "demo")),
+    ("corpuskit.ablate.commands", ("ablate",)),
+    ("corpuskit.report.commands", ("report",)),
+    ("corpuskit.demo.commands", ("demo",)),
 ]
 
 
