@@ -85,7 +85,7 @@ def run_demo(
     console.print("[bold]── dedup[/bold]")
     # 4. dedup: exact and MinHash-LSH near duplicates within and across sources; writes the overlap matrix
     dedup_cfg = load_dedup_config(sources[0].dedup, configs[0])
-    result = dedup_sources(corpus, [c.name for c in sources], dedup_cfg)
+    result = dedup_sources(corpus, [c.name for c in sources], dedup_cfg, progress=progress)
     console.print(f"{result.clusters:,} duplicate clusters")
     laps.done("dedup")
 

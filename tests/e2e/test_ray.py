@@ -37,9 +37,9 @@ def _cli(*args: str) -> None:
 
 def _chain(out: Path, executor: str) -> Path:
     """The demo's generated sources through ingest, curate and dedup with ``executor``; then a mixture."""
-    from corpuskit.ablate.commands import demo_inputs
+    from corpuskit.demo.sources import demo_sources
 
-    specs, _ = demo_inputs(None, out, scale=0.1)
+    specs, _ = demo_sources(None, out, scale=0.1)
     configs = []
     for name, spec in specs.items():
         path = out / f"{name}.yaml"
