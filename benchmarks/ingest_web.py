@@ -214,7 +214,8 @@ def extract_folder(folder: Path, mode: str) -> dict[str, str]:
     from trafilatura.settings import LRU_SIZE
 
     from corpuskit.connectors.base import Record
-    from corpuskit.connectors.web import Extractor, HtmlConnector, WebOptions
+    from corpuskit.connectors.html import HtmlConnector
+    from corpuskit.connectors.pagetext import Extractor, WebOptions
 
     if mode.startswith("corpuskit"):
         extractor = mode.split(":", 1)[1]
