@@ -33,15 +33,11 @@ import polars as pl
 from corpuskit.dedup.shingles import (
     HASH_BASE,
     ShingleSpec,
-    as_strings,
-    fold,
-    joined_codepoints,
     normalize,
-    separator_table,
     shingle_hashes,
     shingle_texts,
-    space_table,
     text_shingle_hashes,
+    word_pass_inputs,
 )
 
 HashMode = Literal["fast", "datasketch", "oph"]
@@ -198,9 +194,8 @@ class MinHasher:
         """(signatures, text hashes, shingle counts) of word shingles in one pass (shingles never stored)."""
         from corpuskit.dedup.kernels import word_minhash
 
-        cps, dstart, dlen = joined_codepoints(as_strings(texts) if normalized else fold(texts))
-        sep = space_table() if normalized else separator_table()
-        return word_minhash(cps, sep, dstart, dlen, self.spec.ngram, HASH_BASE, self._a, self._b)
+        inputs = word_pass_inputs(texts, raw=not normalized)
+        return word_minhash(*inputs, self.spec.ngram, HASH_BASE, self._a, self._b)
 
     def _signatures(
         self, texts: list[str | None], normalized: bool, max_docs: int, max_chars: int

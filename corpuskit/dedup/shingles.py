@@ -157,14 +157,22 @@ def space_table() -> np.ndarray:
     return table
 
 
+def word_pass_inputs(texts: Sequence[str | None], raw: bool) -> tuple[np.ndarray, ...]:
+    """Arguments of the compiled word passes (:mod:`corpuskit.dedup.kernels`) after ``(..., n, base)``
+    for raw texts (folded as :func:`normalize` does) or already normalised ones."""
+    from corpuskit.dedup.folding import fold_tables, utf8_batch
+
+    buf, dstart, dlen, by_table = utf8_batch(texts, fold=raw)
+    return buf, dstart, dlen, by_table, fold_tables()[1], separator_table() if raw else space_table()
+
+
 def _word_shingle_hashes(
-    cps: np.ndarray, sep: np.ndarray, dstart: np.ndarray, dlen: np.ndarray, n: int
+    texts: Sequence[str | None], raw: bool, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Word n-gram hashes of joined code points whose separators are marked by the code-point table
-    ``sep`` (see module doc), one compiled pass per document (:mod:`corpuskit.dedup.kernels`)."""
+    """Word n-gram hashes (see module doc), one compiled pass per document."""
     from corpuskit.dedup.kernels import word_shingles
 
-    return word_shingles(cps, sep, dstart, dlen, n, _BASE)
+    return word_shingles(*word_pass_inputs(texts, raw), n, _BASE)
 
 
 def _char_shingle_hashes(normalized: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,19 +195,17 @@ def shingle_hashes(
     texts = as_strings(_as_list(normalized))
     if spec.unit == "char":
         return _char_shingle_hashes(texts, spec.ngram)
-    cps, dstart, dlen = joined_codepoints(texts)
-    return _word_shingle_hashes(cps, space_table(), dstart, dlen, spec.ngram)
+    return _word_shingle_hashes(texts, False, spec.ngram)
 
 
 def text_shingle_hashes(
     texts: pl.Series | Sequence[str | None], spec: ShingleSpec
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``shingle_hashes(normalize(texts), spec)`` for raw texts, without building the normalised strings
-    for word shingles (separators are found with :func:`separator_table` instead of a regex rewrite)."""
+    for word shingles (folded by table, separators found with :func:`separator_table`, no regex rewrite)."""
     if spec.unit == "char":
         return shingle_hashes(normalize(texts), spec)
-    cps, dstart, dlen = joined_codepoints(fold(_as_list(texts)))
-    return _word_shingle_hashes(cps, separator_table(), dstart, dlen, spec.ngram)
+    return _word_shingle_hashes(_as_list(texts), True, spec.ngram)
 
 
 def shingle_texts(normalized: str, spec: ShingleSpec) -> list[bytes]:

@@ -169,3 +169,29 @@ def test_word_shingle_hashes_follow_the_span_hash_definition():
         want = span_hashes(wh, starts, np.minimum(starts + spec.ngram, m))
         np.testing.assert_array_equal(h[offsets[d] : offsets[d + 1]], want)
         assert th[d] == span_hashes(wh, np.array([0]), np.array([m]))[0]
+
+
+def test_fold_by_table_equals_python_fold_on_every_bmp_script():
+    """Texts made only of table-foldable characters skip Python's NFKC; hashes must not change. Words
+    from all of the BMP (capitals, final sigma, compatibility forms, combining marks included)."""
+    from corpuskit.dedup.folding import fold_tables, utf8_batch
+
+    stable, _ = fold_tables()
+    rng = np.random.default_rng(7)
+    cps = rng.integers(0x20, 0x10000, (300, 40))
+    texts = [
+        " ".join(
+            "".join(chr(c) for c in row[i : i + 4] if not 0xD800 <= c <= 0xDFFF) for i in range(0, 40, 4)
+        )
+        for row in cps.tolist()
+    ]
+    pure = [
+        "".join(chr(c) if stable[c] else " " for c in row) for row in rng.integers(0x20, 0x10000, (300, 40))
+    ]
+    texts += pure + ["ΟΔΥΣΣΕΥΣ ΣΑΣ", "İSTANBUL ﬁne", "e\u0301 é", "\u1100\u1161 가"]
+    assert utf8_batch(pure, fold=True)[3].all()  # the table path is the one exercised
+    for spec in (ShingleSpec(1), ShingleSpec(3)):
+        raw = text_shingle_hashes(texts, spec)
+        ref = shingle_hashes(normalize(texts), spec)
+        for got, want in zip(raw, ref, strict=True):
+            np.testing.assert_array_equal(got, want)
