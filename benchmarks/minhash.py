@@ -71,13 +71,13 @@ if tool == "parity":  # datasketch hashvalues of normalised texts, for corpuskit
     print(json.dumps(out))
     sys.exit()
 run((tool, docs[:50]))  # import and warm up outside the timed region
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 if workers == 1:
     run((tool, docs))
 else:
     with ProcessPoolExecutor(workers) as pool:
         list(pool.map(run, [(tool, docs[i::workers]) for i in range(workers)]))
-print(json.dumps({"seconds": time.perf_counter() - t0}))
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}))
 """
 
 
@@ -97,21 +97,25 @@ def _ours(args: tuple[str, list[str]]) -> int:
     return len(docs)
 
 
-def run_ours(mode: str, docs: list[str], workers: int, pool: ProcessPoolExecutor | None) -> float:
+def run_ours(
+    mode: str, docs: list[str], workers: int, pool: ProcessPoolExecutor | None
+) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process: meaningful with one worker)."""
     _ours((mode, docs[:50]))  # JIT cache load / warm-up outside the timed region
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if pool is None:
         _ours((mode, docs))
     else:
         list(pool.map(_ours, [(mode, docs[i::workers]) for i in range(workers)]))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def run_peer(tool: str, path: Path, workers: int) -> float:
+def run_peer(tool: str, path: Path, workers: int) -> tuple[float, float]:
     r = subprocess.run([str(PEER_PY), "-c", PEER_SCRIPT, tool, str(path), str(workers)], capture_output=True)
     if r.returncode != 0:
         raise RuntimeError(f"{tool} failed: {r.stderr.decode()[-2000:]}")
-    return json.loads(r.stdout.decode().strip().splitlines()[-1])["seconds"]
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    return out["seconds"], out["cpu"]
 
 
 def ensure_peers() -> None:
@@ -183,6 +187,7 @@ def main() -> None:
         [] if a.skip_peers else ["datasketch", "rensa"]
     )
     best: dict[str, float] = {}
+    best_cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="ck-minhash-") as tmp:
         path = Path(tmp) / "docs.json"
         path.write_text(json.dumps(docs))
@@ -193,21 +198,32 @@ def main() -> None:
                     if tool == "corpuskit datasketch-mode" and r:  # slow and exact: one run is enough
                         continue
                     if tool.startswith("corpuskit"):
-                        s = run_ours(tool.split()[1].removesuffix("-mode"), docs, a.workers, pool)
+                        s, c = run_ours(tool.split()[1].removesuffix("-mode"), docs, a.workers, pool)
                     else:
-                        s = run_peer(tool, path, a.workers)
+                        s, c = run_peer(tool, path, a.workers)
                     best[tool] = min(best.get(tool, s), s)
+                    best_cpu[tool] = min(best_cpu.get(tool, c), c)
         finally:
             if pool is not None:
                 pool.shutdown()
         par = None if a.skip_peers else parity(docs[:500], Path(tmp))
-    print(f"\n{'tool':<28}{'docs/s':>10}{'MB/s':>8}{'docs/s/worker':>15}{'MB/s/worker':>13}")
+    one = a.workers == 1
+    cpu_head = f"{'docs/CPU-s':>12}{'MB/CPU-s':>10}" if one else ""
+    print(f"\n{'tool':<28}{'docs/s':>10}{'MB/s':>8}{'docs/s/worker':>15}{'MB/s/worker':>13}{cpu_head}")
     for tool, s in best.items():
         n = len(docs) / s
-        print(f"{tool:<28}{n:>10,.0f}{mb / s:>8.1f}{n / a.workers:>15,.0f}{mb / s / a.workers:>13.1f}")
+        row = f"{tool:<28}{n:>10,.0f}{mb / s:>8.1f}{n / a.workers:>15,.0f}{mb / s / a.workers:>13.1f}"
+        if one:
+            row += f"{len(docs) / best_cpu[tool]:>12,.0f}{mb / best_cpu[tool]:>10.1f}"
+        print(row)
     for peer in ("datasketch", "rensa"):
         if peer in best:
-            print(f"ratio corpuskit fast / {peer}: {best[peer] / best['corpuskit fast']:.1f}x")
+            ratio = f"ratio corpuskit fast / {peer}: {best[peer] / best['corpuskit fast']:.1f}x wall"
+            if one:
+                ratio += f", {best_cpu[peer] / best_cpu['corpuskit fast']:.1f}x CPU time"
+            print(ratio)
+    if one:
+        print("CPU-s: process CPU time (this process or the peer's); a busy core's wait does not count")
     if par:
         print(f"parity: corpuskit datasketch-mode == datasketch hashvalues on {par} documents")
     print("limits (1 core): " + limits(docs[:5000]))
