@@ -107,12 +107,11 @@ def _dup_stats(items: list[str]) -> tuple[int, int]:
     return len(items) - len(uniq), sum(map(len, items)) - sum(map(len, uniq))
 
 
-def _c4(text: str, p: SignalParams) -> tuple[int, int, int, int | None, int | None]:
+def _c4(lines: list[str], p: SignalParams) -> tuple[int, int, int, int | None, int | None]:
     """C4's line loop (datatrove ``C4QualityFilter.filter``, split_paragraph=True), recording instead of
     deciding: lines, kept lines, sentences of kept lines, and the first line that would trigger the
     document-level lorem-ipsum and curly-bracket rules. Sentences count kept lines as if both document
     rules were off; when either rule is on the document is dropped before the count matters."""
-    lines = text.splitlines()
     kept = sentences = 0
     lorem_line = curly_line = None
     max_len = p.c4_max_word_length
@@ -129,19 +128,21 @@ def _c4(text: str, p: SignalParams) -> tuple[int, int, int, int | None, int | No
         if max_len != -1 and len(raw) > max_len and any(len(w) > max_len for w in words):
             continue
         line_l = line.lower()
-        if lorem_line is None and "lorem ipsum" in line_l:
+        phrase = _C4_PHRASES_RE.search(line_l) is not None  # rare: then find out which
+        if phrase and lorem_line is None and "lorem ipsum" in line_l:
             lorem_line = i
-        if p.c4_filter_javascript and "javascript" in line_l:
+        if phrase and p.c4_filter_javascript and "javascript" in line_l:
             continue
         if curly_line is None and "{" in line:
             curly_line = i
-        if p.c4_filter_policy and any(s in line_l for s in C4_POLICY_SUBSTRINGS):
+        if phrase and p.c4_filter_policy and any(s in line_l for s in C4_POLICY_SUBSTRINGS):
             continue
         sentences += _sentences(line)
         kept += 1
     return len(lines), kept, sentences, lorem_line, curly_line
 
 
+_C4_PHRASES_RE = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *C4_POLICY_SUBSTRINGS))))
 _SENT_CLASS_CACHE: dict[str, str] = {}
 _SENT_BREAK_RE = re.compile("E[EP]*W")
 _PUNCT_ONLY_RE = regex.compile(r"\p{P}+")
@@ -234,7 +235,7 @@ def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
         ld / len(rlines),
         lc / n_chars,
         *ngrams,
-        *_c4(text, p),
+        *_c4(lines, p),
         *_fineweb(text, n_words, p),
     )
 
