@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import subprocess
@@ -191,7 +192,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ck-minhash-") as tmp:
         path = Path(tmp) / "docs.json"
         path.write_text(json.dumps(docs))
-        pool = ProcessPoolExecutor(a.workers) if a.workers > 1 else None
+        # spawn: the parent has run polars and numba (threads); a forked child can deadlock on their locks
+        spawn = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(a.workers, mp_context=spawn) if a.workers > 1 else None
         try:
             for r in range(a.runs):
                 for tool in tools:
