@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -65,7 +66,8 @@ def run_ours(texts: list[str], workers: int) -> tuple[pl.DataFrame, float]:
         dec, _ = _ours_chunk(texts)
     else:
         chunks = [texts[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(workers) as pool:
+        # spawn: the parent has run polars (threads); a forked child can deadlock on its locks
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             parts = [p for p, _ in pool.map(_ours_chunk, chunks)]
         order = [i for w in range(workers) for i in range(w, len(texts), workers)]
         dec = pl.concat(parts).with_columns(pl.Series("_i", order)).sort("_i").drop("_i")

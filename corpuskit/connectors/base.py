@@ -71,8 +71,8 @@ class Connector:
 
 # kind -> module that defines it; imported lazily so `corpuskit --help` stays fast.
 _KIND_MODULES: dict[str, str] = {
-    "warc": "corpuskit.connectors.web",
-    "html": "corpuskit.connectors.web",
+    "warc": "corpuskit.connectors.warc",
+    "html": "corpuskit.connectors.html",
     "jsonl": "corpuskit.connectors.text",
     "parquet": "corpuskit.connectors.text",
     "stackexchange": "corpuskit.connectors.stackexchange",

@@ -1,6 +1,6 @@
 """HTML fragments (forum posts, e-book chapters) to plain text, keeping structure and code.
 
-Not main-content extraction (that is :mod:`corpuskit.connectors.web`): these fragments are *all*
+Not main-content extraction (that is :mod:`corpuskit.connectors.pagetext`): these fragments are *all*
 content, so every text node is kept. What matters for pretraining text is that structure survives:
 paragraphs become blank-line separated blocks, list items get ``- `` / ``1. `` markers, block quotes
 get ``> ``, and ``<pre>`` blocks are kept verbatim inside Markdown code fences (with the language

@@ -8,11 +8,8 @@ cleaning switches, FineWeb's short-line length) live in :class:`SignalParams`; c
 
 Speed, relative to datatrove's per-filter Python loops: words are split once per document and shared by all
 filters (:func:`corpuskit.curate.words.analyse_words`, which also returns the symbol/alphabetic word counts);
-duplicate counts use ``sum(map(len, ...))`` over sets; n-gram statistics run in numpy on integer word ids,
-sorting only the positions whose shorter n-gram repeats. Two deliberate approximations, documented where they
-occur: n-grams are compared through a 64-bit polynomial hash of word hashes (a false match needs a 64-bit
-collision), and datatrove's ``find_all_duplicate`` joins n-gram words without a separator
-(``"ab"+"c" == "a"+"bc"``), which we do not reproduce.
+duplicate counts use ``sum(map(len, ...))`` over sets; n-gram statistics run compiled on integer word ids
+(:mod:`corpuskit.curate.ngrams`, which documents its two deliberate approximations).
 """
 
 from __future__ import annotations
@@ -20,10 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import polars as pl
 import regex
 
+from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS, ngram_signals
 from corpuskit.curate.words import SENT_PUNCT, analyse_words, chunk_words
 
 # datatrove/utils/text.py TERMINAL_PUNCTUATION: FineWeb's default stop_chars (copied verbatim).
@@ -45,8 +42,6 @@ C4_POLICY_SUBSTRINGS = (
     "use of cookies",
     "use cookies",
 )
-DUP_NGRAMS = (5, 6, 7, 8, 9, 10)  # Gopher Table A1: duplicate n-gram character fractions
-TOP_NGRAMS = (2, 3, 4)  # Gopher Table A1: top n-gram character fractions
 
 
 @dataclass(frozen=True)
@@ -100,7 +95,6 @@ SIGNAL_SCHEMA: dict[str, pl.DataType] = {
 
 _PARA_RE = re.compile(r"\n{2,}")
 _LINES_RE = re.compile("\n+")
-_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for the n-gram polynomial hash
 # an empty text: no words, no lines; ratios undefined (datatrove drops it as "empty" before any ratio)
 _EMPTY_ROW = {**dict.fromkeys(SIGNAL_SCHEMA), "n_chars": 0, "gopher_words": 0, "gopher_nonsymbol_words": 0}
 _EMPTY_ROW.update(gopher_stop_words=0, c4_lines=0, c4_kept_lines=0, c4_sentences=0)
@@ -113,75 +107,11 @@ def _dup_stats(items: list[str]) -> tuple[int, int]:
     return len(items) - len(uniq), sum(map(len, items)) - sum(map(len, uniq))
 
 
-def _ngram_signals(words: list[str], n_chars: int) -> list[float]:
-    """Top n-gram (n=2..4) and duplicate n-gram (n=5..10) character fractions of Gopher repetition.
-
-    An n-gram can only repeat where its (n-1)-gram prefix repeats, so after the bigrams each step only
-    sorts the positions still repeating, usually a small fraction of the document."""
-    m = len(words)
-    n_out = len(TOP_NGRAMS) + len(DUP_NGRAMS)
-    if m < 2:
-        return [0.0] * n_out
-    # word ids: Python's string hash (distinct words collide with probability ~m^2 / 2^64)
-    ids = np.fromiter(map(hash, words), dtype=np.int64, count=m).view(np.uint64)
-    if len(set(words)) == m:  # no word repeats: every n-gram is unique
-        lens = np.fromiter(map(len, words[:4]), dtype=np.int64)
-        tops = [(int(lens[:n].sum()) + n - 1) / n_chars if m >= n else 0.0 for n in TOP_NGRAMS]
-        return tops + [0.0] * len(DUP_NGRAMS)
-    lens = np.fromiter(map(len, words), dtype=np.int64, count=m)
-    cum = np.concatenate(([0], np.cumsum(lens)))
-    out: list[float] = []
-    keys = ids + np.uint64(1)  # 1-gram keys at every position
-    pos = np.arange(m)  # positions whose (n-1)-gram repeats (all of them for n = 2)
-    for n in range(2, max(DUP_NGRAMS) + 1):
-        pos = pos[pos <= m - n]
-        keys = keys[: pos.size]  # pos is sorted, so the dropped positions are a suffix
-        keys = keys * _HASH_MUL + ids[pos + n - 1] + np.uint64(1) if pos.size else keys[:0]
-        if pos.size:
-            _, first, inverse, counts = np.unique(
-                keys, return_index=True, return_inverse=True, return_counts=True
-            )
-            rep = counts[inverse] > 1
-        if n in TOP_NGRAMS:
-            if m - n + 1 <= 0:
-                out.append(0.0)
-            elif not pos.size or counts.max() == 1:
-                out.append((int(cum[n]) + n - 1) / n_chars)  # all unique: the first n-gram, once
-            else:
-                best = counts.max()
-                p = int(pos[first[counts == best]].min())
-                out.append((int(cum[p + n] - cum[p]) + n - 1) * int(best) / n_chars)
-        elif n in DUP_NGRAMS:
-            out.append(_dup_ngram(pos[rep], inverse[rep], cum, n) / n_chars if pos.size else 0.0)
-        if not pos.size:
-            continue
-        pos, keys = pos[rep], keys[rep]
-    return out
-
-
-def _dup_ngram(cand: np.ndarray, groups: np.ndarray, cum: np.ndarray, n: int) -> int:
-    """datatrove ``find_all_duplicate`` over the positions whose n-gram occurs more than once (the others
-    cannot change the result): scan left to right; an n-gram already seen adds its characters and the
-    scan jumps n words; skipped positions are not remembered."""
-    seen: set[int] = set()
-    next_pos, repeated = 0, 0
-    for p, g in zip(cand.tolist(), groups.tolist(), strict=True):
-        if p < next_pos:
-            continue
-        if g in seen:
-            repeated += int(cum[p + n] - cum[p])
-            next_pos = p + n
-        else:
-            seen.add(g)
-    return repeated
-
-
-def _c4(text: str, p: SignalParams) -> tuple[int, int, int, int | None, int | None]:
+def _c4(lines: list[str], p: SignalParams) -> tuple[int, int, int, int | None, int | None]:
     """C4's line loop (datatrove ``C4QualityFilter.filter``, split_paragraph=True), recording instead of
     deciding: lines, kept lines, sentences of kept lines, and the first line that would trigger the
     document-level lorem-ipsum and curly-bracket rules. Sentences count kept lines as if both document
     rules were off; when either rule is on the document is dropped before the count matters."""
-    lines = text.splitlines()
     kept = sentences = 0
     lorem_line = curly_line = None
     max_len = p.c4_max_word_length
@@ -198,19 +128,21 @@ def _c4(text: str, p: SignalParams) -> tuple[int, int, int, int | None, int | No
         if max_len != -1 and len(raw) > max_len and any(len(w) > max_len for w in words):
             continue
         line_l = line.lower()
-        if lorem_line is None and "lorem ipsum" in line_l:
+        phrase = _C4_PHRASES_RE.search(line_l) is not None  # rare: then find out which
+        if phrase and lorem_line is None and "lorem ipsum" in line_l:
             lorem_line = i
-        if p.c4_filter_javascript and "javascript" in line_l:
+        if phrase and p.c4_filter_javascript and "javascript" in line_l:
             continue
         if curly_line is None and "{" in line:
             curly_line = i
-        if p.c4_filter_policy and any(s in line_l for s in C4_POLICY_SUBSTRINGS):
+        if phrase and p.c4_filter_policy and any(s in line_l for s in C4_POLICY_SUBSTRINGS):
             continue
         sentences += _sentences(line)
         kept += 1
     return len(lines), kept, sentences, lorem_line, curly_line
 
 
+_C4_PHRASES_RE = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *C4_POLICY_SUBSTRINGS))))
 _SENT_CLASS_CACHE: dict[str, str] = {}
 _SENT_BREAK_RE = re.compile("E[EP]*W")
 _PUNCT_ONLY_RE = regex.compile(r"\p{P}+")
@@ -285,7 +217,7 @@ def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
     pd, pc = _dup_stats(paragraphs)
     rlines = _LINES_RE.split(text)
     ld, lc = _dup_stats(rlines)
-    ngrams = _ngram_signals(words, n_chars)
+    ngrams = ngram_signals(words, n_chars)
 
     return (
         n_chars,
@@ -303,7 +235,7 @@ def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
         ld / len(rlines),
         lc / n_chars,
         *ngrams,
-        *_c4(text, p),
+        *_c4(lines, p),
         *_fineweb(text, n_words, p),
     )
 

@@ -9,9 +9,10 @@ two modes is the 32-bit input hash of a shingle:
   reproduces ``datasketch.MinHash(num_perm, seed).update_batch(shingles).hashvalues`` exactly, so the
   signatures can be loaded into datasketch's own LSH indexes.
 
-Applying the permutations is a (num_perm x shingles) uint32 product and add, reduced to a per-document
-minimum with ``np.minimum.reduceat`` over fixed-size chunks of the flat shingle array, so memory is
-bounded by the chunk whatever the document length (a 2 MB book is just many chunks).
+Applying the permutations is one compiled loop (:mod:`corpuskit.dedup.kernels`): per document and
+permutation, a vectorised minimum of ``a * fmix32(h) + b`` over the document's shingles. In ``fast`` mode
+with word shingles the shingle hashes go straight from the text's code points into that minimum and are
+never stored; memory is bounded by the batch (``MAX_BATCH_CHARS``) whatever the document lengths.
 
 A third mode, ``oph``, replaces the num_perm permutations by one-permutation hashing with optimal
 densification (Shrivastava 2017): each shingle hash, mixed once, picks a bin from its high bits and
@@ -30,11 +31,13 @@ import numpy as np
 import polars as pl
 
 from corpuskit.dedup.shingles import (
+    HASH_BASE,
     ShingleSpec,
     normalize,
     shingle_hashes,
     shingle_texts,
     text_shingle_hashes,
+    word_pass_inputs,
 )
 
 HashMode = Literal["fast", "datasketch", "oph"]
@@ -44,9 +47,6 @@ HashMode = Literal["fast", "datasketch", "oph"]
 SIGNATURE_VERSION = 2
 EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's initial value: the signature of a document with no shingles
 MAX_BATCH_CHARS = 4_000_000  # code points hashed at once: ~100 MB of temporaries, whatever the doc sizes
-CHUNK_SHINGLES = (
-    1 << 14
-)  # shingles per (num_perm x chunk) block: smaller blocks measured slower (per-chunk work)
 
 _F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _S16, _S13 = np.uint32(16), np.uint32(13)
@@ -87,36 +87,13 @@ def sha1_hash32(data: bytes) -> int:
     return struct.unpack("<I", hashlib.sha1(data).digest()[:4])[0]
 
 
-def minhash_flat(
-    hashes32: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = CHUNK_SHINGLES
-) -> np.ndarray:
+def minhash_flat(hashes32: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Signatures (D, num_perm) uint32 from flat 32-bit shingle hashes grouped by ``offsets`` (D+1)."""
-    ndoc = len(offsets) - 1
-    sig = np.full((ndoc, len(a)), EMPTY, dtype=np.uint32)
-    if ndoc == 0 or offsets[-1] == 0:
-        return sig
-    h = fmix32(hashes32.astype(np.uint32, copy=False))
-    counts = np.diff(offsets)
-    nonempty = np.flatnonzero(counts > 0)
-    ne_start = offsets[nonempty]
-    ne_end = offsets[nonempty + 1]
-    total = int(offsets[-1])
-    buf = np.empty((len(a), min(chunk, total)), dtype=np.uint32)
-    a_col, b_col = a[:, None], b[:, None]
-    for lo in range(0, total, chunk):
-        hi = min(lo + chunk, total)
-        # documents with shingles in [lo, hi): they are contiguous in `nonempty`
-        i0 = int(np.searchsorted(ne_end, lo, side="right"))
-        i1 = int(np.searchsorted(ne_start, hi, side="left"))
-        docs = nonempty[i0:i1]
-        seg = np.maximum(ne_start[i0:i1], lo) - lo
-        # (num_perm, shingles) layout: reduceat then runs over contiguous memory, ~10x faster than rows
-        vals = buf[:, : hi - lo]
-        np.multiply(a_col, h[None, lo:hi], out=vals)
-        np.add(vals, b_col, out=vals)
-        part = np.minimum.reduceat(vals, seg, axis=1).T
-        sig[docs] = np.minimum(sig[docs], part)
-    return sig
+    from corpuskit.dedup.kernels import flat_minhash
+
+    return flat_minhash(
+        np.ascontiguousarray(hashes32, dtype=np.uint32), np.asarray(offsets, dtype=np.int64), a, b
+    )
 
 
 def _oph_params(seed: int) -> tuple[np.uint32, np.uint64, np.uint64]:
@@ -213,12 +190,25 @@ class MinHasher:
         )
         return h32, offsets, text_hash
 
+    def _word_fast(self, texts: list[str | None], normalized: bool) -> tuple[np.ndarray, ...]:
+        """(signatures, text hashes, shingle counts) of word shingles in one pass (shingles never stored)."""
+        from corpuskit.dedup.kernels import word_minhash
+
+        inputs = word_pass_inputs(texts, raw=not normalized)
+        return word_minhash(*inputs, self.spec.ngram, HASH_BASE, self._a, self._b)
+
     def _signatures(
         self, texts: list[str | None], normalized: bool, max_docs: int, max_chars: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lengths = np.fromiter((len(t or "") for t in texts), dtype=np.int64, count=len(texts))
         sigs, hashes, counts = [], [], []
         for lo, hi in batch_bounds(lengths, max_docs, max_chars):
+            if self.mode == "fast" and self.spec.unit == "word":
+                sig, text_hash, count = self._word_fast(texts[lo:hi], normalized)
+                sigs.append(sig)
+                hashes.append(text_hash)
+                counts.append(count)
+                continue
             h32, offsets, text_hash = self._hashes32(texts[lo:hi], normalized)
             if self.mode == "oph":
                 sigs.append(oph_flat(h32, offsets, self.num_perm, self.seed))

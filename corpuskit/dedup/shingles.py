@@ -6,8 +6,10 @@ spaces, whitespace collapsed. Shingles are word n-grams (FineWeb's choice, defau
 n-grams for languages written without spaces.
 
 Hashing never calls Python per shingle: the whole batch is joined into one UTF-32 code-point array.
-A polynomial hash mod 2^64 has prefix sums, so the hash of any span is ``(S[e] - S[s]) * P^-s`` — one
-array expression for all spans of all documents — followed by the MurmurHash3 64-bit finaliser.
+A span ``[s, e)`` hashes to the polynomial ``sum_k v[s+k] * P^k`` mod 2^64 (xor its length), followed
+by the MurmurHash3 64-bit finaliser. Character spans use prefix sums (``(S[e] - S[s]) * P^-s``, one array
+expression for all spans); word shingles use one compiled pass per document
+(:mod:`corpuskit.dedup.kernels`), which computes the same values without the prefix-sum temporaries.
 
 Word shingles are hashed in two levels: each word is a code-point span, and each shingle is a span of
 the *word-hash* sequence. A shingle's hash then depends only on its words, never on the separators
@@ -37,6 +39,7 @@ _SEP = 0  # code point joining documents in a batch (a control character, so alw
 _SPACE = 32
 _BASE = np.uint64(0x100000001B3 * 2 + 1)  # odd, so it is invertible mod 2^64
 _BASE_INV = np.uint64(pow(int(_BASE), -1, 1 << 64))
+HASH_BASE = _BASE  # the polynomial base, shared with the compiled kernels
 _M1, _M2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 
@@ -49,6 +52,10 @@ def fold(texts: Sequence[str | None]) -> list[str]:
     (most non-ASCII text is already normalised)."""
     nfkc = unicodedata.normalize
     return ["" if t is None else t.lower() if t.isascii() else nfkc("NFKC", t).lower() for t in texts]
+
+
+def as_strings(texts: Sequence[str | None]) -> list[str]:
+    return ["" if t is None else t for t in texts]
 
 
 def _as_list(texts: Sequence[str | None] | pl.Series) -> list[str | None]:
@@ -111,7 +118,7 @@ class ShingleSpec:
     unit: Unit = "word"
 
 
-def _joined_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def joined_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(code points of the texts joined by _SEP, first code point of each text, code points per text)."""
     lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     cps = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32)
@@ -142,27 +149,34 @@ def _counts_to_offsets(counts: np.ndarray) -> np.ndarray:
     return offsets
 
 
+@functools.cache
+def space_table() -> np.ndarray:
+    """Boolean table over all code points: True for the separators of *normalised* text (space, _SEP)."""
+    table = np.zeros(0x110000, dtype=bool)
+    table[[_SPACE, _SEP]] = True
+    return table
+
+
+def word_pass_inputs(texts: Sequence[str | None], raw: bool) -> tuple[np.ndarray, ...]:
+    """Arguments of the compiled word passes (:mod:`corpuskit.dedup.kernels`) after ``(..., n, base)``
+    for raw texts (folded as :func:`normalize` does) or already normalised ones."""
+    from corpuskit.dedup.folding import fold_tables, utf8_batch
+
+    buf, dstart, dlen, by_table = utf8_batch(texts, fold=raw)
+    return buf, dstart, dlen, by_table, fold_tables()[1], separator_table() if raw else space_table()
+
+
 def _word_shingle_hashes(
-    cps: np.ndarray, sep: np.ndarray, dstart: np.ndarray, n: int
+    texts: Sequence[str | None], raw: bool, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Word n-gram hashes of joined code points whose separators are marked by ``sep`` (see module doc)."""
-    edge = np.diff((~sep).view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    wstart = np.flatnonzero(edge == 1)  # words: maximal runs of non-separators
-    wend = np.flatnonzero(edge == -1)
-    words = span_hashes(cps, wstart, wend)
-    # word index of each document's first word ([-1]: all words); words never cross the _SEP joints
-    first = np.searchsorted(wstart, np.append(dstart, len(cps))).astype(np.int64)
-    nword = np.diff(first)
-    nsh = np.where(nword >= n, nword - n + 1, (nword > 0).astype(np.int64))  # short text: one shingle
-    offsets = _counts_to_offsets(nsh)
-    sw = np.arange(offsets[-1], dtype=np.int64) + np.repeat(first[:-1] - offsets[:-1], nsh)
-    ew = np.minimum(sw + n, np.repeat(first[1:], nsh))
-    both = span_hashes(words, np.concatenate([sw, first[:-1]]), np.concatenate([ew, first[1:]]))
-    return both[: len(sw)], offsets, both[len(sw) :]
+    """Word n-gram hashes (see module doc), one compiled pass per document."""
+    from corpuskit.dedup.kernels import word_shingles
+
+    return word_shingles(*word_pass_inputs(texts, raw), n, _BASE)
 
 
 def _char_shingle_hashes(normalized: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cps, dstart, dlen = _joined_codepoints(normalized)
+    cps, dstart, dlen = joined_codepoints(normalized)
     nsh = np.where(dlen >= n, dlen - n + 1, (dlen > 0).astype(np.int64))
     offsets = _counts_to_offsets(nsh)
     start = np.arange(offsets[-1], dtype=np.int64) + np.repeat(dstart - offsets[:-1], nsh)
@@ -178,22 +192,20 @@ def shingle_hashes(
 
     One short text gives one shingle, an empty one none: shingles of document d are
     ``[offsets[d], offsets[d+1])``."""
-    texts = ["" if t is None else t for t in _as_list(normalized)]
+    texts = as_strings(_as_list(normalized))
     if spec.unit == "char":
         return _char_shingle_hashes(texts, spec.ngram)
-    cps, dstart, _ = _joined_codepoints(texts)
-    return _word_shingle_hashes(cps, (cps == _SPACE) | (cps == _SEP), dstart, spec.ngram)
+    return _word_shingle_hashes(texts, False, spec.ngram)
 
 
 def text_shingle_hashes(
     texts: pl.Series | Sequence[str | None], spec: ShingleSpec
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``shingle_hashes(normalize(texts), spec)`` for raw texts, without building the normalised strings
-    for word shingles (separators are found with :func:`separator_table` instead of a regex rewrite)."""
+    for word shingles (folded by table, separators found with :func:`separator_table`, no regex rewrite)."""
     if spec.unit == "char":
         return shingle_hashes(normalize(texts), spec)
-    cps, dstart, _ = _joined_codepoints(fold(_as_list(texts)))
-    return _word_shingle_hashes(cps, separator_table()[cps], dstart, spec.ngram)
+    return _word_shingle_hashes(_as_list(texts), True, spec.ngram)
 
 
 def shingle_texts(normalized: str, spec: ShingleSpec) -> list[bytes]:

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from corpuskit.curate import rules as R
-from corpuskit.curate.signals import _ngram_signals, quality_signals
+from corpuskit.curate.ngrams import ngram_signals
+from corpuskit.curate.signals import quality_signals
 
 GOOD = "\n".join(
     [
@@ -174,7 +175,7 @@ def test_ngram_signals_match_reference_algorithm(seed: int) -> None:
     if seed % 2:  # plant long exact repeats
         words = words[:40] * 3 + words
     n_chars = 1000
-    got = _ngram_signals(words, n_chars)
+    got = ngram_signals(words, n_chars)
     want = [_dt_top(words, n) / n_chars for n in (2, 3, 4)] + [
         _dt_all_dup(words, n) / n_chars for n in range(5, 11)
     ]

@@ -8,7 +8,7 @@ from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
 from corpuskit.dedup.lsh import collision_probability, optimal_param, recall_param
-from corpuskit.dedup.minhash import MinHasher, minhash_flat, permutations
+from corpuskit.dedup.minhash import MinHasher, fmix32, minhash_flat, permutations
 from corpuskit.dedup.shingles import (
     ShingleSpec,
     fold,
@@ -16,6 +16,7 @@ from corpuskit.dedup.shingles import (
     separator_table,
     shingle_hashes,
     shingle_texts,
+    span_hashes,
     text_shingle_hashes,
 )
 
@@ -103,17 +104,30 @@ def test_text_hash_is_the_normalised_text():
     assert th[4] != th[0]
 
 
-def test_signature_independent_of_chunking_and_batching():
+def test_signature_is_the_permutation_minimum_and_independent_of_batching():
     rng = np.random.default_rng(0)
     hashes = rng.integers(0, 2**32, 5000, dtype=np.uint64).astype(np.uint32)
     offsets = np.array([0, 0, 1, 1200, 1200, 5000])
     a, b = permutations(64, 1)
-    big = minhash_flat(hashes, offsets, a, b, chunk=1 << 14)
-    small = minhash_flat(hashes, offsets, a, b, chunk=97)
-    np.testing.assert_array_equal(big, small)
-    assert (big[0] == 0xFFFFFFFF).all() and (big[3] == 0xFFFFFFFF).all()
+    sig = minhash_flat(hashes, offsets, a, b)
+    assert (sig[0] == 0xFFFFFFFF).all() and (sig[3] == 0xFFFFFFFF).all()
+    perm = (a[:, None].astype(np.uint64) * fmix32(hashes)[None, :] + b[:, None]) & 0xFFFFFFFF  # by definition
+    for d in (1, 2, 4):
+        np.testing.assert_array_equal(sig[d], perm[:, offsets[d] : offsets[d + 1]].min(axis=1))
     one = minhash_flat(hashes[1:1200], np.array([0, 1199]), a, b)
-    np.testing.assert_array_equal(one[0], big[2])
+    np.testing.assert_array_equal(one[0], sig[2])
+
+
+def test_fused_word_kernel_equals_stored_shingle_hashes():
+    """fast mode hashes word shingles straight into the minimum; it must equal the two-step path."""
+    for spec in (ShingleSpec(5), ShingleSpec(2), ShingleSpec(1)):
+        fast = MinHasher(64, 5, spec)
+        sig, th, counts = fast.signatures(MIXED)
+        h64, offsets, th_ref = text_shingle_hashes(MIXED, spec)
+        ref = minhash_flat((h64 >> np.uint64(32)).astype(np.uint32), offsets, fast._a, fast._b)
+        np.testing.assert_array_equal(sig, ref)
+        np.testing.assert_array_equal(th, th_ref)
+        np.testing.assert_array_equal(counts, np.diff(offsets))
 
 
 def test_fast_mode_estimates_jaccard():
@@ -134,3 +148,50 @@ def test_recall_param_reaches_target():
     b, r = recall_param(0.8, 128, 0.99)
     assert b * r <= 128 and collision_probability(0.8, b, r) >= 0.99
     assert collision_probability(0.8, 128 // (r + 1), r + 1) < 0.99
+
+
+def test_word_shingle_hashes_follow_the_span_hash_definition():
+    """The compiled word pass hashes exactly as the array span hash does: words over code points, then
+    shingles over word hashes (so stored signatures keep their meaning, SIGNATURE_VERSION unchanged)."""
+    spec = ShingleSpec(3)
+    norm = normalize(MIXED).to_list()
+    h, offsets, th = shingle_hashes(norm, spec)
+    for d, text in enumerate(norm):
+        words = text.split()
+        if not words:
+            assert offsets[d + 1] == offsets[d] and th[d] == 0
+            continue
+        cps = [np.frombuffer(w.encode("utf-32-le"), dtype=np.uint32) for w in words]
+        ends = np.cumsum([len(c) for c in cps])
+        wh = span_hashes(np.concatenate(cps), ends - [len(c) for c in cps], ends)
+        m = len(words)
+        starts = np.arange(max(m - spec.ngram + 1, 1))
+        want = span_hashes(wh, starts, np.minimum(starts + spec.ngram, m))
+        np.testing.assert_array_equal(h[offsets[d] : offsets[d + 1]], want)
+        assert th[d] == span_hashes(wh, np.array([0]), np.array([m]))[0]
+
+
+def test_fold_by_table_equals_python_fold_on_every_bmp_script():
+    """Texts made only of table-foldable characters skip Python's NFKC; hashes must not change. Words
+    from all of the BMP (capitals, final sigma, compatibility forms, combining marks included)."""
+    from corpuskit.dedup.folding import fold_tables, utf8_batch
+
+    stable, _ = fold_tables()
+    rng = np.random.default_rng(7)
+    cps = rng.integers(0x20, 0x10000, (300, 40))
+    texts = [
+        " ".join(
+            "".join(chr(c) for c in row[i : i + 4] if not 0xD800 <= c <= 0xDFFF) for i in range(0, 40, 4)
+        )
+        for row in cps.tolist()
+    ]
+    pure = [
+        "".join(chr(c) if stable[c] else " " for c in row) for row in rng.integers(0x20, 0x10000, (300, 40))
+    ]
+    texts += pure + ["ΟΔΥΣΣΕΥΣ ΣΑΣ", "İSTANBUL ﬁne", "e\u0301 é", "\u1100\u1161 가"]
+    assert utf8_batch(pure, fold=True)[3].all()  # the table path is the one exercised
+    for spec in (ShingleSpec(1), ShingleSpec(3)):
+        raw = text_shingle_hashes(texts, spec)
+        ref = shingle_hashes(normalize(texts), spec)
+        for got, want in zip(raw, ref, strict=True):
+            np.testing.assert_array_equal(got, want)

@@ -16,16 +16,11 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from corpuskit.config import load_source_config
-from corpuskit.connectors import web
+from corpuskit.connectors import pagetext
 from corpuskit.connectors.base import Record, Skip, get_connector_class
-from corpuskit.connectors.web import (
-    HtmlConnector,
-    WarcConnector,
-    WarcOptions,
-    WebOptions,
-    decode_html,
-    run_with_time_limit,
-)
+from corpuskit.connectors.html import HtmlConnector
+from corpuskit.connectors.pagetext import WebOptions, decode_html, run_with_time_limit
+from corpuskit.connectors.warc import WarcConnector, WarcOptions
 
 ARTICLE = (
     "<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a> | <a href='/x'>News</a></nav>"
@@ -277,16 +272,16 @@ def test_extraction_timeout_skips_one_page_and_goes_on(
             for i in range(3)
         ],
     )
-    real_call = web.Extractor.__call__
+    real_call = pagetext.Extractor.__call__
 
-    def slow(self: web.Extractor, html: str) -> str:
+    def slow(self: pagetext.Extractor, html: str) -> str:
         if "SLOW" in html:
             end = time.monotonic() + 30
             while time.monotonic() < end:  # a pathological page: pure-Python busy loop
                 pass
         return real_call(self, html)
 
-    monkeypatch.setattr(web.Extractor, "__call__", slow)
+    monkeypatch.setattr(pagetext.Extractor, "__call__", slow)
     t0 = time.monotonic()
     out = read(p, timeout_s=0.3)
     assert time.monotonic() - t0 < 10
@@ -300,7 +295,7 @@ def test_time_limit_outside_the_main_thread() -> None:
     def worker() -> None:
         try:
             run_with_time_limit(lambda: time.sleep(5), 0.2)
-        except web.ExtractionTimeout as e:
+        except pagetext.ExtractionTimeout as e:
             result["timeout"] = str(e)
         result["value"] = run_with_time_limit(lambda: 42, 1.0)
 
@@ -330,10 +325,10 @@ def test_time_limit_restores_an_outer_alarm() -> None:
 def test_extractor_exception_is_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = make_warc(tmp_path / "e.warc", [{"url": "http://d.test/", "body": page("Boom")}], gz=False)
 
-    def boom(self: web.Extractor, html: str) -> str:
+    def boom(self: pagetext.Extractor, html: str) -> str:
         raise RuntimeError("parser exploded")
 
-    monkeypatch.setattr(web.Extractor, "__call__", boom)
+    monkeypatch.setattr(pagetext.Extractor, "__call__", boom)
     out = read(p)
     assert skips(out) == [("record=0", "extraction_error")] and "parser exploded" in out[0].detail
 
