@@ -22,6 +22,7 @@ its ``tokens_per_second`` its own tokens over that; the pack's throughput is the
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +58,12 @@ SHARED_FIELDS = ("tokens", "batch_size", "grad_accum", "device", "threads", "com
 ADAM_EPS = 1e-8  # torch.optim.AdamW's default, as the Trainer uses it
 
 R = TypeVar("R")
+
+# PyTorch has vmap rules for the CUDA attention kernels but not (yet) for the CPU flash kernel, so on CPU
+# attention runs once per member (a loop inside vmap; results are identical). Said once here, not per step.
+warnings.filterwarnings(
+    "ignore", message=r".*batching rule for aten::_scaled_dot_product_flash_attention_for_cpu.*"
+)
 
 
 @dataclass
