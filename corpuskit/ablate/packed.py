@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch.func import functional_call, vmap
 
 from corpuskit.ablate.model import GPT, GPTConfig
+from corpuskit.ablate.packing import check_packable
 from corpuskit.ablate.train import (
     TrainConfig,
     TrainingDiverged,
@@ -52,12 +53,8 @@ from corpuskit.ablate.train import (
 )
 from corpuskit.mix.shards import Mixture
 
-#: TrainConfig fields every member of a pack must share: they fix the step count, the batch shape and
-#: where/how the pack runs. Every other field (lr, schedule, decay, betas, clip, ...) may differ per member.
-SHARED_FIELDS = ("tokens", "batch_size", "grad_accum", "device", "threads", "compile")
 ADAM_EPS = 1e-8  # torch.optim.AdamW's default, as the Trainer uses it
 
-R = TypeVar("R")
 
 # PyTorch has vmap rules for the CUDA attention kernels but not (yet) for the CPU flash kernel, so on CPU
 # attention runs once per member (a loop inside vmap; results are identical). Said once here, not per step.
@@ -84,40 +81,6 @@ class PackedResult:
             for name, p in model.named_parameters():
                 p.copy_(self.weights[name].to(p.device))
         return model
-
-
-def pack_key(model_cfg: GPTConfig, cfg: TrainConfig) -> tuple:
-    """Runs with equal keys can share a pack: same model shape and the :data:`SHARED_FIELDS`."""
-    return (model_cfg, *(getattr(cfg, f) for f in SHARED_FIELDS))
-
-
-def pack_runs(
-    runs: Iterable[R], key: Callable[[R], Hashable] | None = None, max_size: int = 16
-) -> list[list[R]]:
-    """Group runs that can train together, in first-seen order, each group at most ``max_size`` long.
-
-    ``key`` maps a run to its shape; by default ``pack_key(run.model_cfg, run.train_cfg)``.
-    """
-    if max_size < 1:
-        raise ValueError(f"max_size must be >= 1, got {max_size}")
-    keyf = key or (lambda r: pack_key(r.model_cfg, r.train_cfg))  # type: ignore[attr-defined]
-    groups: dict[Hashable, list[R]] = {}
-    for r in runs:
-        groups.setdefault(keyf(r), []).append(r)
-    return [g[i : i + max_size] for g in groups.values() for i in range(0, len(g), max_size)]
-
-
-def check_packable(cfgs: Sequence[TrainConfig]) -> None:
-    if not cfgs:
-        raise ValueError("a pack needs at least one member")
-    for f in SHARED_FIELDS:
-        vals = {getattr(c, f) for c in cfgs}
-        if len(vals) > 1:
-            raise ValueError(f"members of one pack must share training.{f}; got {sorted(map(str, vals))}")
-    if cfgs[0].batch_size % cfgs[0].grad_accum:
-        raise ValueError(
-            f"batch_size={cfgs[0].batch_size} is not divisible by grad_accum={cfgs[0].grad_accum}"
-        )
 
 
 class PackedTrainer:
@@ -170,20 +133,11 @@ class PackedTrainer:
 
 
 def train_packed(
-    model_cfg: GPTConfig,
-    train_cfgs: Sequence[TrainConfig],
-    mixtures: Sequence[Mixture],
-    *,
-    seeds: Sequence[int],
-    init_seeds: Sequence[int],
-    curve_paths: Sequence[Path | None] | None = None,
-    on_step: Callable[[int, int, int, float], None] | None = None,
+    model_cfg: GPTConfig, train_cfgs: Sequence[TrainConfig], mixtures: Sequence[Mixture], **members: Any
 ) -> list[PackedResult]:
-    """One pack, start to finish (a :class:`PackedTrainer` reuses its compiled step across packs)."""
-    trainer = PackedTrainer(model_cfg, train_cfgs[0])
-    return trainer.train(
-        train_cfgs, mixtures, seeds=seeds, init_seeds=init_seeds, curve_paths=curve_paths, on_step=on_step
-    )
+    """One pack, start to finish; ``members``: the keywords of :meth:`PackedTrainer.train` (``seeds``,
+    ``init_seeds``, ``curve_paths``, ``on_step``). A :class:`PackedTrainer` reuses its compiled step."""
+    return PackedTrainer(model_cfg, train_cfgs[0]).train(train_cfgs, mixtures, **members)
 
 
 class _Pack:
@@ -338,12 +292,3 @@ class _Pack:
         }
         del self.alive[row]
         self._hyper()
-
-
-def describe(results: Sequence[PackedResult]) -> dict[str, Any]:
-    """Pack totals for benchmarks and logs: members, how many diverged, summed tokens/s."""
-    return {
-        "members": len(results),
-        "diverged": sum(not r.ok for r in results),
-        "tokens_per_second": sum(r.result.tokens for r in results) / max(r.result.seconds for r in results),
-    }

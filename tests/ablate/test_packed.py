@@ -9,10 +9,13 @@ import pytest
 import torch
 
 from corpuskit.ablate.model import preset
-from corpuskit.ablate.packed import PackedTrainer, pack_runs, train_packed
+from corpuskit.ablate.packed import PackedTrainer, train_packed
+from corpuskit.ablate.packing import pack_runs
 from corpuskit.ablate.train import TrainConfig, Trainer, read_curve
 from corpuskit.mix.shards import open_mixture
 from tests.support.ablate import build_mixture, two_source_corpus, write_heldout
+
+pytestmark = pytest.mark.filterwarnings("ignore:There is a performance drop:UserWarning")
 
 MODEL = preset("smoke", 257, n_layer=1, n_embd=32, n_head=2, context=32)
 BASE = TrainConfig(tokens=12 * 4 * 32, batch_size=4, lr=1e-2, threads=1, log_every=1, warmup_fraction=0.2)
