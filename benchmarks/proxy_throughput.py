@@ -81,8 +81,10 @@ def packed_vs_sequential(args: argparse.Namespace, work: Path) -> list[dict]:
         threads=args.threads,
         device=args.device,
         compile=args.compile,
-        log_every=1,
+        log_every=10,  # as in real runs: a logged step syncs the device
     )
+    if args.steps < 2:
+        raise SystemExit("--steps must be >= 2 (the first step is left out of the throughput)")
     ks = [int(k) for k in args.k.split(",")]
     mixes = mixtures(work, max(ks), 200_000)
     seq, pack = Trainer(model_cfg, cfg), PackedTrainer(model_cfg, cfg)
