@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from corpuskit.ablate.commands import demo_inputs  # noqa: E402
-from corpuskit.ablate.evaluate import EvalSet, evaluate, load_jsonl_set, macro_bpb  # noqa: E402
+from corpuskit.ablate.evalsets import load_jsonl_set  # noqa: E402
+from corpuskit.ablate.evaluate import EvalSet, evaluate, macro_bpb  # noqa: E402
 from corpuskit.ablate.model import GPT, preset  # noqa: E402
 from corpuskit.ablate.packed import PackedTrainer  # noqa: E402
 from corpuskit.ablate.train import TrainConfig  # noqa: E402

@@ -24,13 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from corpuskit.ablate.evaluate import evaluate, load_jsonl_set, macro_bpb  # noqa: E402
+from corpuskit.ablate.evalsets import load_jsonl_set  # noqa: E402
+from corpuskit.ablate.evaluate import evaluate, macro_bpb  # noqa: E402
 from corpuskit.ablate.model import preset  # noqa: E402
 from corpuskit.ablate.packed import PackedTrainer  # noqa: E402
 from corpuskit.ablate.train import TrainConfig, Trainer  # noqa: E402
 from corpuskit.mix.shards import Mixture, open_mixture  # noqa: E402
 from corpuskit.mix.tokenizer import ByteTokenizer  # noqa: E402
-from tests.support.ablate import build_mixture, split_docs, write_heldout  # noqa: E402
+from corpuskit.text import split_documents as split_docs  # noqa: E402
+from tests.support.ablate import build_mixture, write_heldout  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 

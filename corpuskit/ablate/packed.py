@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, vmap
 
+from corpuskit.ablate.hardware import configure_device, peak_flops, select_device
 from corpuskit.ablate.model import GPT, GPTConfig
 from corpuskit.ablate.packing import check_packable
 from corpuskit.ablate.train import (
@@ -43,15 +44,12 @@ from corpuskit.ablate.train import (
     _check_divergence,
     batch_rng,
     check_vocab,
-    configure_device,
     initial_state,
     lr_at,
-    peak_flops,
-    select_device,
-    warmup_steps,
     write_curve,
 )
-from corpuskit.mix.shards import Mixture
+from corpuskit.mix import Mixture
+from corpuskit.progress import Meter
 
 ADAM_EPS = 1e-8  # torch.optim.AdamW's default, as the Trainer uses it
 
@@ -112,11 +110,12 @@ class PackedTrainer:
         seeds: Sequence[int],
         init_seeds: Sequence[int],
         curve_paths: Sequence[Path | None] | None = None,
-        on_step: Callable[[int, int, int, float], None] | None = None,
+        meter: Meter | None = None,
     ) -> list[PackedResult]:
         """Train member i from ``init_seeds[i]`` on ``mixtures[i]`` drawn with ``seeds[i]`` under ``cfgs[i]``.
 
-        ``on_step(member, step, total, loss)`` is called on the member's logging steps.
+        ``meter`` (the caller's progress counter) advances by one per member and optimizer step, as K
+        :class:`Trainer` runs would advance it.
         """
         k = len(cfgs)
         if not (len(mixtures) == len(seeds) == len(init_seeds) == k):
@@ -125,7 +124,7 @@ class PackedTrainer:
         for m in mixtures:
             check_vocab(m, self.model_cfg)
         run = _Pack(self, list(cfgs), list(mixtures), list(seeds), list(init_seeds))
-        out = run.loop(on_step)
+        out = run.loop(meter or Meter())
         for res, path in zip(out, curve_paths or [None] * k, strict=True):
             if path is not None:
                 write_curve(path, res.result.curve)
@@ -136,7 +135,7 @@ def train_packed(
     model_cfg: GPTConfig, train_cfgs: Sequence[TrainConfig], mixtures: Sequence[Mixture], **members: Any
 ) -> list[PackedResult]:
     """One pack, start to finish; ``members``: the keywords of :meth:`PackedTrainer.train` (``seeds``,
-    ``init_seeds``, ``curve_paths``, ``on_step``). A :class:`PackedTrainer` reuses its compiled step."""
+    ``init_seeds``, ``curve_paths``, ``meter``). A :class:`PackedTrainer` reuses its compiled step."""
     return PackedTrainer(model_cfg, train_cfgs[0]).train(train_cfgs, mixtures, **members)
 
 
@@ -172,7 +171,7 @@ class _Pack:
         b, ctx = self.cfgs[0].batch_size, self.tr.model_cfg.context
         return {i: self.mixtures[i].sample_batch(self.rngs[i], b, ctx) for i in members}
 
-    def loop(self, on_step) -> list[PackedResult]:
+    def loop(self, meter: Meter) -> list[PackedResult]:
         cfg0, dev = self.cfgs[0], self.tr.device
         micro = cfg0.batch_size // cfg0.grad_accum
         t0 = time.perf_counter()
@@ -195,7 +194,8 @@ class _Pack:
                     loss_sum += losses.detach()
                 gnorm = self._clip()
                 self._adamw(step + 1, lrs)
-                self._log(step, lrs, loss_sum, gnorm, time.perf_counter() - t0, on_step)
+                meter.advance(len(self.alive))
+                self._log(step, lrs, loss_sum, gnorm, time.perf_counter() - t0)
                 if not self.alive:
                     break
         if self.tr.cuda:
@@ -236,7 +236,7 @@ class _Pack:
             p.sub_(v(lr / bc1) * m / denom)
             p.grad = None
 
-    def _log(self, step, lrs, loss_sum, gnorm, elapsed, on_step) -> None:
+    def _log(self, step, lrs, loss_sum, gnorm, elapsed) -> None:
         rows = [
             r
             for r, i in enumerate(self.alive)
@@ -253,13 +253,12 @@ class _Pack:
             row = {"step": step, "tokens": tokens, "loss": losses[r], "lr": lrs[r]}
             self.curves[i].append({**row, "grad_norm": norms[r], "seconds": elapsed})
             try:
-                warm = warmup_steps(self.total, cfg)
+                warm = cfg.warmup(self.total)
                 _check_divergence(losses[r], step, lrs[r], self.first[i], warm, cfg.divergence_factor)
             except TrainingDiverged as e:
+                e.curve = self.curves[i]  # as Trainer.train: a failed run keeps its evidence
                 stopped.append((r, e))
             self.first[i] = losses[r] if self.first[i] is None else self.first[i]
-            if on_step:
-                on_step(i, step + 1, self.total, losses[r])
         for r, e in reversed(stopped):  # highest row first, so lower row numbers stay valid
             self._finish(r, step + 1, elapsed, e)
             self._drop(r)

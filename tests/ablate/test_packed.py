@@ -13,6 +13,7 @@ from corpuskit.ablate.packed import PackedTrainer, train_packed
 from corpuskit.ablate.packing import pack_runs
 from corpuskit.ablate.train import TrainConfig, Trainer, read_curve
 from corpuskit.mix.shards import open_mixture
+from corpuskit.progress import Meter
 from tests.support.ablate import build_mixture, two_source_corpus, write_heldout
 
 pytestmark = pytest.mark.filterwarnings("ignore:There is a performance drop:UserWarning")
@@ -79,9 +80,19 @@ def test_diverging_member_is_stopped_and_the_others_go_on(mixtures) -> None:
     cfgs = [BASE, bad, BASE]
     mixes = [mixtures[0], mixtures[0], mixtures[1]]
     tr = PackedTrainer(MODEL, BASE)
-    packed = tr.train(cfgs, mixes, seeds=[0, 1, 2], init_seeds=[0, 1, 2])
+
+    class Count(Meter):
+        n = 0
+
+        def advance(self, n: float = 1) -> None:
+            self.n += n
+
+    meter = Count()
+    packed = tr.train(cfgs, mixes, seeds=[0, 1, 2], init_seeds=[0, 1, 2], meter=meter)
     assert not packed[1].ok and "lower training.lr" in str(packed[1].diverged)
     assert packed[1].result.steps < 12 and packed[1].result.curve  # stopped early, its curve kept
+    assert packed[1].diverged.curve == packed[1].result.curve
+    assert meter.n == 12 + 12 + packed[1].result.steps  # one per member and step, as separate runs count
     for i in (0, 2):
         ref, _ = _separate(BASE, mixes[i], i, i)
         assert packed[i].ok and packed[i].result.steps == 12
