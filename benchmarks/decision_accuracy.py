@@ -31,12 +31,12 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from corpuskit.ablate.commands import demo_inputs  # noqa: E402
 from corpuskit.ablate.evalsets import load_jsonl_set  # noqa: E402
 from corpuskit.ablate.evaluate import EvalSet, evaluate, macro_bpb  # noqa: E402
 from corpuskit.ablate.model import GPT, preset  # noqa: E402
 from corpuskit.ablate.packed import PackedTrainer  # noqa: E402
 from corpuskit.ablate.train import TrainConfig  # noqa: E402
+from corpuskit.demo.sources import demo_sources  # noqa: E402
 from corpuskit.mix import build_mixture, open_mixture  # noqa: E402
 
 MIXTURES = {
@@ -82,7 +82,7 @@ def prepare_corpus(data: Path, work: Path) -> Path:
 
     from corpuskit.cli import app
 
-    specs, _ = demo_inputs(data, work)
+    specs, _ = demo_sources(data, work)
     (work / "sources").mkdir(parents=True, exist_ok=True)
     configs = []
     for name, spec in specs.items():

@@ -47,7 +47,7 @@ def source_texts(work: Path) -> dict[str, str]:
                 for f in ("en_austen_pride_and_prejudice_pg1342.txt", "en_melville_moby_dick_pg2701.txt")
             ),
         }
-    from corpuskit.ablate.demo_data import write_demo_inputs
+    from corpuskit.demo.data import write_demo_inputs
 
     books = write_demo_inputs(work / "inputs", scale=0.5)["books"]
     texts = [p.read_text(encoding="utf-8") for p in sorted(books.glob("*.txt"))]
