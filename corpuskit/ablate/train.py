@@ -74,6 +74,19 @@ class TrainResult:
     curve: list[dict[str, float]] = field(default_factory=list)
 
 
+def batch_rng(seed: int) -> np.random.Generator:
+    """The generator a run with ``seed`` draws its batches from (shared with packed training)."""
+    return np.random.default_rng([seed, 0xC0FFEE])
+
+
+def check_vocab(mixture: Mixture, model_cfg: GPTConfig) -> None:
+    if mixture.vocab_size != model_cfg.vocab_size:
+        raise ValueError(
+            f"{mixture.path}: tokenizer vocabulary {mixture.vocab_size} differs from the model's "
+            f"{model_cfg.vocab_size}; every mixture of an ablation must use one tokenizer"
+        )
+
+
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     """Linear warmup then cosine decay to ``lr * min_lr_ratio`` (nanoGPT's schedule)."""
     warmup = cfg.warmup(total)
@@ -164,17 +177,13 @@ class Trainer:
         curve_path: Path | None,
     ) -> TrainResult:
         cfg, ctx = self.cfg, self.model_cfg.context
-        if mixture.vocab_size != self.model_cfg.vocab_size:
-            raise ValueError(
-                f"{mixture.path}: tokenizer vocabulary {mixture.vocab_size} differs from the model's "
-                f"{self.model_cfg.vocab_size}; every mixture of an ablation must use one tokenizer"
-            )
+        check_vocab(mixture, self.model_cfg)
         self.reset(init_seed)
         self.model.train()
         opt = self._optimizer()
         total = cfg.steps(ctx)
         micro = cfg.batch_size // cfg.grad_accum
-        rng = np.random.default_rng([seed, 0xC0FFEE])
+        rng = batch_rng(seed)
         first_loss: float | None = None
         warmup = cfg.warmup(total)
         t0 = time.perf_counter()
