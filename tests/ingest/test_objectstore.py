@@ -4,6 +4,7 @@ failing server is a failed input that the rerun completes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -60,10 +61,12 @@ def put(s3, key: str, path: Path) -> None:
     client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
 
 
-def write_config(tmp_path: Path, inputs: list[str], endpoint: str | None, name: str = "cc") -> Path:
+def write_config(
+    tmp_path: Path, inputs: list[str], endpoint: str | None, name: str = "cc", more: str = ""
+) -> Path:
     cfg = tmp_path / f"{name}.yaml"
     quoted = ", ".join(f"'{i}'" for i in inputs)
-    options = f", storage_options: {{endpoint_url: '{endpoint}'}}" if endpoint else ""
+    options = f", storage_options: {{endpoint_url: '{endpoint}'{more}}}" if endpoint else ""
     head = f"name: {name}\nkind: jsonl\noutput: corpus\ninputs: [{quoted}]\n"
     cfg.write_text(head + f"fetch: {{cache_dir: cache{options}}}\n")
     return cfg
@@ -142,8 +145,10 @@ def test_missing_object_and_bucket_fail_and_the_rerun_completes(
 
 
 class _Failing(BaseHTTPRequestHandler):
+    status = 500
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self.send_response(500)
+        self.send_response(self.status)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -153,19 +158,23 @@ class _Failing(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_server_answering_500_fails_the_inputs_and_the_rerun_completes(
-    s3, uploaded: Path, endpoint: str, tmp_path: Path
+@pytest.mark.parametrize(("status", "says"), [(500, "Internal Server Error"), (403, "Forbidden|403|denied")])
+def test_a_failing_or_denying_server_fails_the_inputs_and_the_rerun_completes(
+    s3, uploaded: Path, endpoint: str, tmp_path: Path, status: int, says: str
 ) -> None:
     _, bucket = s3
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Failing", (_Failing,), {"status": status}))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     inputs = [f"s3://{bucket}/crawl/{f}" for f in FILES]
     try:
-        broken = write_config(tmp_path, inputs, f"http://127.0.0.1:{httpd.server_address[1]}")
+        # retries are botocore's (its defaults back off for ~20 s here): one attempt keeps the test short
+        no_retry = ", config_kwargs: {retries: {max_attempts: 1}}"
+        broken = write_config(tmp_path, inputs, f"http://127.0.0.1:{httpd.server_address[1]}", more=no_retry)
         summary = ingest(load_source_config(broken), workers=1)
     finally:
         httpd.shutdown()
     assert [r.uri for r in summary.failed] == inputs
+    assert re.search(says, str(summary.failed[0].failed)), summary.failed[0].failed
     commits = tmp_path / "corpus/cc/_commits/documents"
     assert len(list(commits.glob("part-*.failed.json"))) == 2
     assert not [p for p in commits.glob("part-*.json") if not p.name.endswith(".failed.json")]
