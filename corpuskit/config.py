@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
 from corpuskit.configs import (  # re-exported: the names stages used before the leaf module existed
     ConfigError,
@@ -36,7 +36,7 @@ __all__ = [
 
 
 class FetchConfig(Strict):
-    """How http(s) inputs are downloaded (see :mod:`corpuskit.connectors.fetch`)."""
+    """How http(s) and object-storage inputs are downloaded (see :mod:`corpuskit.connectors.fetch`)."""
 
     cache_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get("CORPUSKIT_CACHE_DIR") or ".corpuskit-cache"),
@@ -52,12 +52,17 @@ class FetchConfig(Strict):
         default_factory=dict,
         description="URL -> expected sha256 (hex) of the download; a mismatch is a failed input",
     )
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fsspec options for s3:// (any fsspec URL) inputs, e.g. endpoint_url; checked against "
+        "the filesystem's parameters; credentials come from the environment, never the config",
+    )
 
 
 class SourceConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="source name; folder name in the corpus")
     kind: str
-    inputs: list[str] = Field(min_length=1, description="local paths, globs or http(s) URLs")
+    inputs: list[str] = Field(min_length=1, description="local paths, globs, http(s) or s3:// (fsspec) URLs")
     output: Path = Field(Path("corpus"), description="corpus folder; documents go to <output>/<name>/")
     options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
     fetch: FetchConfig = Field(default_factory=FetchConfig)
@@ -76,6 +81,17 @@ class SourceConfig(Strict):
         from corpuskit.store.layout import check_source_name
 
         return check_source_name(v)
+
+    @field_validator("fetch")
+    @classmethod
+    def _storage_options_fit_the_inputs(cls, v: FetchConfig, info: ValidationInfo) -> FetchConfig:
+        from corpuskit.connectors.objectstore import check_storage_options
+
+        try:
+            check_storage_options(info.data.get("inputs") or [], v.storage_options)
+        except ValueError as e:
+            raise ValueError(f"storage_options: {e}") from None
+        return v
 
     @field_validator("kind")
     @classmethod

@@ -88,6 +88,7 @@ def plan_inputs(cfg: SourceConfig) -> list[str]:
         cfg.base_dir(),
         accepts_directories=cls.accepts_directories,
         patterns=cls.default_patterns,
+        storage_options=cfg.fetch.storage_options,
     )
     return [portable_uri(u, cfg.base_dir()) for u in found]
 
@@ -122,6 +123,17 @@ def local_path(cfg: SourceConfig, uri: str) -> Path:
 
     resolved = resolve_uri(uri, cfg.base_dir())
     return cache_path(resolved, _fetch_config(cfg).cache_dir) if is_url(resolved) else Path(resolved)
+
+
+def _input_unchanged(cfg: SourceConfig, record: dict[str, Any], uri: str) -> bool:
+    """An object's cached copy may be older than the object: ask the store (one HEAD). An object that is
+    gone or unreachable counts as changed, so it is redone, and fails loudly if it is still not there."""
+    from corpuskit.connectors.objectstore import is_object_url, remote_identity
+
+    if is_object_url(uri):
+        old = record.get("input", {}).get("identity")
+        return old is not None and old == remote_identity(uri, cfg.fetch.storage_options)
+    return input_unchanged(record, local_path(cfg, uri), uri)
 
 
 def ingest_shard(cfg: SourceConfig, uri: str) -> ShardResult:
@@ -289,7 +301,7 @@ def _ingest_locked(
         if (
             part is not None
             and part.record.get("settings") == settings
-            and input_unchanged(part.record, local_path(cfg, uri), uri)
+            and _input_unchanged(cfg, part.record, uri)
         ):
             results.append(_done_result(part.record, uri, key))
         else:

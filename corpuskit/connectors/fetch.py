@@ -1,10 +1,11 @@
-"""Resolve config ``inputs`` to concrete inputs, and bring http(s) inputs to a local cache.
+"""Resolve config ``inputs`` to concrete inputs, and bring http(s) and object-storage inputs to a cache.
 
 Web archives are large (a Common Crawl WARC is ~1 GB) and links drop, so a download is streamed to
 ``<cache>/<hash>-<name>.part``, resumed with a ``Range`` request after a drop (guarded by ``If-Range`` so
 a file that changed on the server restarts instead of being spliced), retried with exponential backoff
 on network errors, 5xx and 429, bounded in size and time, and renamed into place only when complete, so
-a file in the cache is always whole. Only the standard library is used (urllib).
+a file in the cache is always whole. Only the standard library is used (urllib). Object-storage URLs
+(``s3://``, any fsspec URL) are listed and copied by :mod:`corpuskit.connectors.objectstore`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ import urllib.request
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 from corpuskit.config import FetchConfig
+from corpuskit.connectors import objectstore
 
 CHUNK_BYTES = 1 << 20
 BACKOFF_BASE_S = 1.0  # first retry waits ~1 s, then 2, 4, ... (x 1-1.5 jitter), capped below
@@ -52,13 +55,20 @@ class _Retryable(Exception):
 
 
 def is_url(s: str) -> bool:
-    return s.startswith(("http://", "https://"))
+    """An input fetched into the cache: http(s), or an object-storage URL."""
+    return s.startswith(("http://", "https://")) or objectstore.is_object_url(s)
 
 
 def expand_inputs(
-    inputs: list[str], base_dir: Path, *, accepts_directories: bool, patterns: tuple[str, ...]
+    inputs: list[str],
+    base_dir: Path,
+    *,
+    accepts_directories: bool,
+    patterns: tuple[str, ...],
+    storage_options: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Local paths, globs and folders -> sorted absolute file paths; http(s) URLs are kept as given.
+    """Local paths, globs and folders -> sorted absolute file paths; http(s) URLs are kept as given;
+    object-storage globs and prefixes are listed (:func:`~corpuskit.connectors.objectstore.list_objects`).
 
     Relative paths and globs are resolved against ``base_dir`` (the config's folder). A folder is searched
     recursively for ``patterns`` unless the connector reads folders itself (``accepts_directories``).
@@ -66,14 +76,18 @@ def expand_inputs(
     """
     out: list[str] = []
     for raw in inputs:
-        if is_url(raw):
+        if raw.startswith(("http://", "https://")):
             out.append(raw)
             continue
-        if "://" in raw and not raw.startswith("file://"):
-            scheme = raw.split("://", 1)[0]
-            raise InputNotFoundError(
-                f"input {raw!r}: unsupported scheme {scheme!r}; use a local path, a glob or an http(s) URL"
-            )
+        if objectstore.is_object_url(raw):
+            if not objectstore.known_scheme(raw):
+                scheme = raw.split("://", 1)[0]
+                raise InputNotFoundError(
+                    f"input {raw!r}: unsupported scheme {scheme!r}; use a local path, a glob, an http(s) "
+                    "URL or an fsspec URL (s3://, gs://, ...)"
+                )
+            out.extend(objectstore.list_objects(raw, storage_options or {}, patterns))
+            continue
         text = urllib.parse.unquote(raw.removeprefix("file://")) if raw.startswith("file://") else raw
         p = Path(os.path.expanduser(text))
         if not p.is_absolute():
@@ -119,20 +133,24 @@ def fetch(
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Path:
-    """A local file for ``uri``: local paths as they are, http(s) URLs downloaded into ``cfg.cache_dir``.
+    """A local file for ``uri``: local paths as they are, http(s) URLs downloaded into ``cfg.cache_dir``,
+    object URLs copied there (:func:`~corpuskit.connectors.objectstore.fetch_object`).
 
-    A file already in the cache is returned without a request. ``sleep`` is injectable so tests can run
+    A downloaded http(s) file already in the cache is returned without a request; an object's copy only
+    while the object still has the same ETag and size. ``sleep`` is injectable so tests can run
     the backoff schedule without waiting. Raises :class:`FetchError` when the download cannot be done.
     """
     if not is_url(uri):
         return Path(urllib.parse.unquote(uri.removeprefix("file://")) if uri.startswith("file://") else uri)
     final = cache_path(uri, cfg.cache_dir)
-    if final.exists():
+    if final.exists() and not objectstore.is_object_url(uri):
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     with open(final.with_name(final.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one downloader per file across processes
-        if not final.exists():
+        if objectstore.is_object_url(uri):
+            objectstore.fetch_object(uri, final, cfg)  # re-checks an existing copy against the object
+        elif not final.exists():
             _download(uri, final, cfg, sleep)
     return final
 

@@ -322,7 +322,7 @@ def test_folder_kept_when_connector_reads_folders(tree: Path) -> None:
         ("missing.warc.gz", "'missing.warc.gz'.*does not exist"),
         ("b/*.wet.gz", "'b/\\*.wet.gz': no file matches"),
         ("a/deep", "no file matching \\*.warc"),
-        ("s3://bucket/x.warc.gz", "unsupported scheme 's3'"),
+        ("nosuch://bucket/x.warc.gz", "unsupported scheme 'nosuch'"),
     ],
 )
 def test_expand_errors_name_the_input(tree: Path, inp: str, msg: str) -> None:
