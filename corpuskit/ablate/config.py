@@ -69,11 +69,15 @@ class TrainingSection(Strict):
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
     threads: int = Field(0, ge=0, description="CPU threads; 0 = the preset's (smoke: 1, else min(4, cores))")
     compile: Literal["auto", "on", "off"] = "auto"
+    pack: Literal["auto", "on", "off"] = Field(
+        "auto", description="train runs of one shape as one pack (stacked weights); auto: on a GPU only"
+    )
+    pack_size: int = Field(16, gt=0, description="at most this many runs per pack")
     log_every: int = Field(10, gt=0)
 
     def train_config(self, preset: str = "smoke") -> TrainConfig:
         """The trainer's settings, with the preset's lr and warmup minimum where none is given."""
-        d = self.model_dump(exclude={"seeds", "init_seed"})
+        d = self.model_dump(exclude={"seeds", "init_seed", "pack", "pack_size"})
         dflt = defaults_for(preset)
         d["lr"] = d["lr"] or dflt.lr
         if d["warmup_min_steps"] is None:

@@ -28,8 +28,9 @@ from corpuskit.ablate.config import AblationConfig
 from corpuskit.ablate.evalsets import eval_sets
 from corpuskit.ablate.evaluate import EvalSet, SetScore, evaluate
 from corpuskit.ablate.mixtures import mixture_hash, resolve_mixtures
+from corpuskit.ablate.packing import pack_runs
 from corpuskit.ablate.summary import summarise, write_outputs
-from corpuskit.ablate.train import Trainer, TrainingDiverged
+from corpuskit.ablate.train import Trainer, TrainingDiverged, TrainResult
 from corpuskit.config import ConfigError
 from corpuskit.mix import Mixture
 from corpuskit.progress import SILENT, Meter, Reporter
@@ -79,6 +80,20 @@ def run_unit(
         curve_path=unit.directory / "curve.csv",
         meter=meters.train,
     )
+    return finish_unit(trainer, result, mixture, tokenizer, sets, unit, cfg, meters.eval)
+
+
+def finish_unit(
+    trainer: Trainer,
+    result: TrainResult,
+    mixture: Mixture,
+    tokenizer,
+    sets: list[EvalSet],
+    unit: Unit,
+    cfg: AblationConfig,
+    meter: Meter,
+) -> list[SetScore]:
+    """Evaluate the trained weights in ``trainer.model``, write the scores, then the marker last."""
     t0 = time.perf_counter()
     scores = evaluate(
         trainer.model,
@@ -87,7 +102,7 @@ def run_unit(
         trainer.model_cfg.context,
         device=trainer.device,
         batch_size=cfg.eval.batch_size,
-        meter=meters.eval,
+        meter=meter,
     )
     eval_s = time.perf_counter() - t0
     eval_tokens = int(sum(int(s.tokens.sum()) for s in scores))
@@ -113,6 +128,51 @@ def run_unit(
         },
     )
     return scores
+
+
+def run_pack(
+    trainer: Trainer,
+    mixtures: dict[str, Mixture],
+    tokenizer,
+    sets: list[EvalSet],
+    pack: list[Unit],
+    cfg: AblationConfig,
+    meters: Meters,
+) -> tuple[dict[tuple[str, int], list[SetScore]], list[dict[str, Any]]]:
+    """Train a pack of same-shape units at once (:mod:`.packed`), then evaluate each member in turn."""
+    from corpuskit.ablate.packed import PackedTrainer
+
+    for u in pack:
+        u.directory.mkdir(parents=True, exist_ok=True)
+        u.failure.unlink(missing_ok=True)
+    results = PackedTrainer(trainer.model_cfg, trainer.cfg).train(
+        [trainer.cfg] * len(pack),
+        [mixtures[u.mixture] for u in pack],
+        seeds=[u.seed for u in pack],
+        init_seeds=[cfg.training.init_seed + u.seed for u in pack],
+        curve_paths=[u.directory / "curve.csv" for u in pack],
+        meter=meters.train,
+    )
+    scores, failed = {}, []
+    for u, res in zip(pack, results, strict=True):
+        if res.diverged is not None:
+            failed.append(record_failure(u, cfg, res.diverged))
+            continue
+        res.load_into(trainer.model)
+        scores[(u.mixture, u.seed)] = finish_unit(
+            trainer, res.result, mixtures[u.mixture], tokenizer, sets, u, cfg, meters.eval
+        )
+    return scores, failed
+
+
+def packs(cfg: AblationConfig, todo: list[Unit], device_type: str) -> list[list[Unit]]:
+    """Every run of an ablation has one shape, so all may share packs: on a GPU by default, where K small
+    proxies in one pass use the device far better than one after another; on the CPU only when asked
+    (it gains ~1.05-1.2x there, and a pack matches separate runs within float tolerance, not bit for bit)."""
+    on = cfg.training.pack == "on" or (cfg.training.pack == "auto" and device_type == "cuda")
+    if not on or len(todo) < 2:
+        return [[u] for u in todo]
+    return pack_runs(todo, key=lambda u: 0, max_size=cfg.training.pack_size)
 
 
 def record_failure(unit: Unit, cfg: AblationConfig, error: TrainingDiverged) -> dict[str, Any]:
@@ -193,7 +253,13 @@ def run_ablation(cfg: AblationConfig, *, progress: Reporter = SILENT) -> dict[st
             progress.meter(f"ablate: train {len(todo)} runs", "steps", total=len(todo) * steps),
             progress.meter("ablate: eval", "tokens", total=eval_tokens),
         )
-        for u in todo:
+        for pack in packs(cfg, todo, trainer.device.type):
+            if len(pack) > 1:
+                got, lost = run_pack(trainer, mixtures, tokenizer, sets, pack, cfg, meters)
+                scores.update(got)
+                failed += lost
+                continue
+            u = pack[0]
             try:
                 scores[(u.mixture, u.seed)] = run_unit(
                     trainer, mixtures[u.mixture], tokenizer, sets, u, cfg, meters

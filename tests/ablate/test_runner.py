@@ -241,3 +241,33 @@ def test_sweep_choice_skips_diverged_and_takes_the_safe_side() -> None:
     ]
     assert sweep.choose(rows, 0.01) == 2e-3 and sweep.choose(rows, 0.0) == 4e-3
     assert sweep.choose([{"lr": 1.0, "loss": 9.0, "diverged": True}], 0.01) is None
+
+
+def test_packed_runs_give_the_sequential_scores_and_resume(tmp_path: Path, corpus) -> None:
+    """``training.pack: on``: all (mixture, seed) runs train as one pack, then each is evaluated; the
+    scores match one-by-one training within float tolerance, and a rerun loads every marker."""
+    mixes = _mixtures(
+        tmp_path, corpus, {"a": {"books": 0.5, "forums": 0.5}, "b": {"books": 0.8, "forums": 0.2}}
+    )
+    summaries = {}
+    for pack in ("off", "on"):
+        train = {**TRAIN, "tokens": 24_000, "seeds": [0, 1], "pack": pack}
+        cfg = AblationConfig.model_validate(
+            {
+                "output": str(tmp_path / pack),
+                "training": train,
+                "mixtures": mixes,
+                "eval": {"max_documents": 3},
+            }
+        )
+        summaries[pack] = runner.run_ablation(cfg)
+    for m in ("a", "b"):
+        for s in ("books", "forums"):
+            seq = summaries["off"]["mixtures"][m]["sets"][s]["bpb_mean"]
+            packed = summaries["on"]["mixtures"][m]["sets"][s]["bpb_mean"]
+            assert packed == pytest.approx(seq, rel=1e-4)
+    markers = sorted((tmp_path / "on" / "runs").glob("*/seed-*/done.json"))
+    assert len(markers) == 4
+    before = [p.read_bytes() for p in markers]
+    again = runner.run_ablation(cfg)  # everything done: loaded, not retrained
+    assert [p.read_bytes() for p in markers] == before and again["runs"]["failed"] == 0
