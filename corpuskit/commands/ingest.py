@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from corpuskit.configs import ConfigError
 from corpuskit.progress import JsonOutput, Shown, console, fail, fail_units, results, summary_table
 
 
@@ -31,18 +30,11 @@ def ingest(
     Exit codes: 0 all inputs done; 1 an input failed (named; rerun retries it) or the install is broken;
     2 a config or usage error; 3 another command is writing the source."""
     from corpuskit.config import load_source_config
+    from corpuskit.executors import choose_executor
     from corpuskit.ingest import ingest as run_ingest
 
-    try:
-        cfgs = [load_source_config(c) for c in configs]
-    except ConfigError as e:
-        raise fail(str(e)) from None
-    from corpuskit.executors import choose_executor
-
-    try:
-        executor = choose_executor(executor, ray_address)
-    except ValueError as e:
-        raise fail(str(e)) from None
+    cfgs = [load_source_config(c) for c in configs]  # a ConfigError is the CLI's to report (exit 2)
+    executor = choose_executor(executor, ray_address)
     failed: list = []
     with JsonOutput(json_out) as jout:
         jout.add(sources=[])

@@ -70,15 +70,9 @@ def register(app: typer.Typer) -> None:
             summary_table,
         )
 
-        try:
-            cfgs = [load_source_config(c) for c in configs]
-            ccs = [curate_config(c) for c in cfgs]
-        except ConfigError as e:
-            raise _fail(str(e)) from None
-        try:
-            executor = choose_executor(executor, ray_address)
-        except ValueError as e:
-            raise _fail(str(e)) from None
+        cfgs = [load_source_config(c) for c in configs]  # a ConfigError is the CLI's to report (exit 2)
+        ccs = [curate_config(c) for c in cfgs]
+        executor = choose_executor(executor, ray_address)
         if explain_id is not None:
             for cfg, cc in zip(cfgs, ccs, strict=True):
                 found = explain(corpus or _corpus_dir(cfg), cfg.name, explain_id, cc)

@@ -114,10 +114,7 @@ def register(app: typer.Typer) -> None:
             }
             cfg: DedupConfig = load_dedup_config(section, where, overrides)
             ref = [s for s in list_sources(root) if s not in names] if against == ["all"] else list(against)
-            try:
-                executor = choose_executor(executor, ray_address)
-            except ValueError as e:
-                raise ConfigError(str(e)) from None
+            executor = choose_executor(executor, ray_address)
             with Shown() as progress:
                 result = dedup_sources(
                     root,

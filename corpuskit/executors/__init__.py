@@ -25,15 +25,17 @@ def get_executor(name: str) -> Callable[..., Any]:
 def choose_executor(name: str, ray_address: str | None = None) -> str:
     """Check a command's ``--executor`` / ``--ray-address`` and set the cluster up; returns the name.
 
-    Raises ValueError with the fix when the name is unknown or Ray is not installed."""
+    Raises ConfigError (exit 2) with the fix when the name is unknown or Ray is not installed."""
+    from corpuskit.configs import ConfigError
+
     if name not in EXECUTORS:
-        raise ValueError(f"--executor {name!r}: use 'local' or 'ray'")
+        raise ConfigError(f"--executor {name!r}: use 'local' or 'ray'")
     if name == "local":
         if ray_address:
-            raise ValueError("--ray-address needs --executor ray")
+            raise ConfigError("--ray-address needs --executor ray")
         return name
     if importlib.util.find_spec("ray") is None:
-        raise ValueError("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
+        raise ConfigError("--executor ray needs Ray: pip install 'corpuskit[ray]' (or use --executor local)")
     from corpuskit.executors.ray import configure
 
     configure(ray_address)

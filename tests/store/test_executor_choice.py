@@ -8,13 +8,14 @@ import pytest
 from typer.testing import CliRunner
 
 from corpuskit.cli import app
+from corpuskit.configs import ConfigError
 from corpuskit.executors import choose_executor
 
 
 def test_unknown_executor_and_address_without_ray_are_user_mistakes():
-    with pytest.raises(ValueError, match="use 'local' or 'ray'"):
+    with pytest.raises(ConfigError, match="use 'local' or 'ray'"):
         choose_executor("dask")
-    with pytest.raises(ValueError, match="--ray-address needs --executor ray"):
+    with pytest.raises(ConfigError, match="--ray-address needs --executor ray"):
         choose_executor("local", "auto")
     assert choose_executor("local") == "local"
 
