@@ -13,14 +13,8 @@ import typer
 from rich.markup import escape
 
 from corpuskit.configs import ConfigError
-from corpuskit.progress import JsonOption
+from corpuskit.progress import JsonOption, fail
 from corpuskit.text import split_documents
-
-
-def _fail(msg: str, code: int = 2) -> typer.Exit:
-    from corpuskit.progress import fail
-
-    return fail(msg, code)
 
 
 def register(app: typer.Typer) -> None:
@@ -79,7 +73,7 @@ def register(app: typer.Typer) -> None:
                 if found is not None:
                     results.print(_render_explain(found))
                     return
-            raise _fail(
+            raise fail(
                 f"document {explain_id!r} has no signals in {', '.join(c.name for c in cfgs)}; run curate"
             )
         with JsonOutput(json_out) as jout:
@@ -193,7 +187,7 @@ def _train_quality(
             sources={"positive": positive, "negative": negative},
         )
     except (ConfigError, ValueError, FileNotFoundError) as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     return meta
 
 
