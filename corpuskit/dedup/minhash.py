@@ -33,6 +33,7 @@ import polars as pl
 from corpuskit.dedup.shingles import (
     HASH_BASE,
     ShingleSpec,
+    fmix,
     normalize,
     shingle_hashes,
     shingle_texts,
@@ -48,17 +49,12 @@ SIGNATURE_VERSION = 2
 EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's initial value: the signature of a document with no shingles
 MAX_BATCH_CHARS = 4_000_000  # code points hashed at once: ~100 MB of temporaries, whatever the doc sizes
 
-_F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
-_S16, _S13 = np.uint32(16), np.uint32(13)
+FMIX32 = tuple(np.uint32(c) for c in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16))  # MurmurHash3, 32-bit
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
     """MurmurHash3 32-bit finaliser, exactly as datasketch's ``_fmix(hv, 32)``."""
-    h = h ^ (h >> _S16)
-    h = h * _F1
-    h = h ^ (h >> _S13)
-    h = h * _F2
-    return h ^ (h >> _S16)
+    return fmix(h, FMIX32)
 
 
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

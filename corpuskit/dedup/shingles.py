@@ -40,8 +40,8 @@ _SPACE = 32
 _BASE = np.uint64(0x100000001B3 * 2 + 1)  # odd, so it is invertible mod 2^64
 _BASE_INV = np.uint64(pow(int(_BASE), -1, 1 << 64))
 HASH_BASE = _BASE  # the polynomial base, shared with the compiled kernels
-_M1, _M2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
-_S33 = np.uint64(33)
+#: MurmurHash3's 64-bit finaliser constants, in the order :func:`fmix` uses them (shift, multiplier, ...).
+FMIX64 = tuple(np.uint64(c) for c in (33, 0xFF51AFD7ED558CCD, 33, 0xC4CEB9FE1A85EC53, 33))
 
 
 def fold(texts: Sequence[str | None]) -> list[str]:
@@ -83,13 +83,20 @@ def separator_table() -> np.ndarray:
     return table
 
 
+def fmix(h: np.ndarray, constants: tuple[np.integer, ...]) -> np.ndarray:
+    """MurmurHash3's finaliser (xor-shift, multiply, xor-shift, multiply, xor-shift); the 32- and 64-bit
+    variants differ only in ``constants`` (:data:`FMIX64`, ``minhash.FMIX32``), of ``h``'s dtype."""
+    s1, m1, s2, m2, s3 = constants
+    h = h ^ (h >> s1)
+    h = h * m1
+    h = h ^ (h >> s2)
+    h = h * m2
+    return h ^ (h >> s3)
+
+
 def fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3 64-bit finaliser: spreads the weak low bits of the polynomial hash over all 64."""
-    h = h ^ (h >> _S33)
-    h = h * _M1
-    h = h ^ (h >> _S33)
-    h = h * _M2
-    return h ^ (h >> _S33)
+    return fmix(h, FMIX64)
 
 
 class _Powers:
