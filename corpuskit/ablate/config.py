@@ -27,7 +27,7 @@ from pydantic import Field, model_validator
 from corpuskit.ablate.defaults import defaults_for
 from corpuskit.ablate.model import PRESETS, GPTConfig, preset
 from corpuskit.ablate.train import TrainConfig
-from corpuskit.configs import ConfigError, Strict, load_yaml, validate
+from corpuskit.configs import ConfigError, Strict, load_yaml, require_unique, validate
 
 NAME = r"^[A-Za-z0-9_.-]+$"
 
@@ -190,9 +190,7 @@ class AblationConfig(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> AblationConfig:
         names = [m.name for m in self.mixtures]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"mixture names must be unique; repeated: {', '.join(dup)}")
+        require_unique(names, "mixture names")
         if not self.mixtures and not self.swarm:
             raise ValueError("give at least one entry in 'mixtures' or a 'swarm' section")
         if self.baseline is not None and self.baseline not in names:

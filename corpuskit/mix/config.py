@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from corpuskit.configs import ConfigError, load_yaml, validate
+from corpuskit.configs import ConfigError, load_yaml, require_unique, validate
 from corpuskit.mix.decontam import DEFAULT_NGRAM
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, normalise_weights, parse_tokens, parse_weights
@@ -76,9 +76,7 @@ class StudyConfig(_Strict):
     @model_validator(mode="after")
     def _unique_names(self) -> StudyConfig:
         names = [m.name for m in self.mixtures]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"mixture names must be unique; repeated: {', '.join(dup)}")
+        require_unique(names, "mixture names")
         if "heldout" in names:
             raise ValueError("'heldout' is reserved for the shared held-out sets; rename that mixture")
         return self
