@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +39,19 @@ from corpuskit.store.atomic import atomic_write_json
 
 @dataclass
 class Unit:
+    """One (mixture, seed) run and the files of its ``directory`` (the layout above), named only here."""
+
     mixture: str
     seed: int
     directory: Path
+    curve: Path = field(init=False, repr=False, compare=False)  # appended while training; kept on divergence
+    scores: Path = field(init=False, repr=False, compare=False)  # the eval sets' scores
+    marker: Path = field(init=False, repr=False, compare=False)  # done.json, written last: run complete
+    failure: Path = field(init=False, repr=False, compare=False)  # failed.json: why training diverged
 
-    @property
-    def marker(self) -> Path:
-        return self.directory / "done.json"
-
-    @property
-    def failure(self) -> Path:
-        return self.directory / "failed.json"
+    def __post_init__(self) -> None:
+        names = ("curve.csv", "scores.json", "done.json", "failed.json")
+        self.curve, self.scores, self.marker, self.failure = (self.directory / n for n in names)
 
 
 @dataclass
@@ -77,7 +79,7 @@ def run_unit(
         mixture,
         seed=unit.seed,
         init_seed=cfg.training.init_seed + unit.seed,
-        curve_path=unit.directory / "curve.csv",
+        curve_path=unit.curve,
         meter=meters.train,
     )
     return finish_unit(trainer, result, mixture, tokenizer, sets, unit, cfg, meters.eval)
@@ -106,7 +108,7 @@ def finish_unit(
     )
     eval_s = time.perf_counter() - t0
     eval_tokens = int(sum(int(s.tokens.sum()) for s in scores))
-    atomic_write_json(unit.directory / "scores.json", {"sets": [s.to_json() for s in scores]})
+    atomic_write_json(unit.scores, {"sets": [s.to_json() for s in scores]})
     atomic_write_json(
         unit.marker,
         {
@@ -150,7 +152,7 @@ def run_pack(
         [mixtures[u.mixture] for u in pack],
         seeds=[u.seed for u in pack],
         init_seeds=[cfg.training.init_seed + u.seed for u in pack],
-        curve_paths=[u.directory / "curve.csv" for u in pack],
+        curve_paths=[u.curve for u in pack],
         meter=meters.train,
     )
     scores, failed = {}, []
@@ -185,7 +187,7 @@ def record_failure(unit: Unit, cfg: AblationConfig, error: TrainingDiverged) -> 
         "lr": error.lr,
         "loss": error.loss,
         "error": str(error),
-        "curve": str(unit.directory / "curve.csv"),
+        "curve": str(unit.curve),
         "advice": f"lower training.lr (now {error.lr:.2e} at that step), raise training.warmup_min_steps, "
         "or run `corpuskit ablate --lr-sweep` to choose the rate on the baseline",
     }
@@ -203,7 +205,7 @@ def load_unit(unit: Unit, cfg: AblationConfig, mixture: Mixture) -> list[SetScor
             f"{unit.directory} holds a run made with a different model/training/eval config or mixture; "
             "use a new 'output' folder (or delete that run folder to retrain it)"
         )
-    data = json.loads((unit.directory / "scores.json").read_text())
+    data = json.loads(unit.scores.read_text())
     return [SetScore.from_json(d) for d in data["sets"]]
 
 
