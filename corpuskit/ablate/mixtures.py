@@ -35,13 +35,10 @@ SWARM_PREFIX = "swarm-"
 
 @dataclass
 class Swarm:
-    """The swarm's members and what the regression needs to propose within the same caps."""
+    """The swarm's members and the weight space they were drawn from (the proposal draws from it too)."""
 
     names: list[str] = field(default_factory=list)
-    natural: dict[str, float] = field(default_factory=dict)
-    available: dict[str, int] = field(default_factory=dict)
-    budget: int = 0
-    max_epochs: float = 0.0
+    space: reg.WeightSpace = field(default_factory=lambda: reg.WeightSpace({}))
 
 
 class Builder:
@@ -97,22 +94,17 @@ def build_swarm(cfg: AblationConfig, builder: Builder) -> tuple[dict[str, Path],
     avail = builder.available()
     total = sum(avail.values())
     swarm = Swarm(
-        natural={s: n / total for s, n in avail.items()},
-        available=avail,
-        budget=(cfg.build.tokens or None) or cfg.training.tokens,
-        max_epochs=cfg.build.max_epochs,
-    )
-    try:
-        draws = reg.sample_swarm(
-            swarm.natural,
-            cfg.swarm.runs,
+        space=reg.WeightSpace(
+            natural={s: n / total for s, n in avail.items()},
             concentration=cfg.swarm.concentration,
             min_weight=cfg.swarm.min_weight,
             available_tokens=avail,
-            budget_tokens=swarm.budget,
-            max_epochs=swarm.max_epochs,
-            seed=cfg.swarm.seed,
+            budget_tokens=(cfg.build.tokens or None) or cfg.training.tokens,
+            max_epochs=cfg.build.max_epochs,
         )
+    )
+    try:
+        draws = reg.sample_swarm(swarm.space, cfg.swarm.runs, seed=cfg.swarm.seed)
     except ValueError as e:
         raise ConfigError(f"swarm: {e}") from None
     paths = {}

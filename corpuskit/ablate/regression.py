@@ -1,14 +1,14 @@
 """Choosing weights from a swarm of small runs (RegMix / Olmix style).
 
-1. :func:`sample_swarm` draws N mixtures from a Dirichlet centred on the natural token distribution, with a
-   minimum weight per source and an upper bound per source from the repetition cap
+1. :func:`sample_swarm` draws N mixtures from a :class:`WeightSpace`: a Dirichlet centred on the natural token
+   distribution, with a minimum weight per source and an upper bound per source from the repetition cap
    (``weight × budget ≤ max_epochs × available tokens``).
 2. :func:`fit` regresses macro BPB on the weights. The default *log-linear* model,
    ``log BPB = Σ_j b_j w_j`` (the weights sum to one, so this already contains an intercept), is the
    first-order form of the data mixing law ``L = c + k·exp(t·w)``; ``linear`` fits BPB itself.
    Fit quality is the Spearman ρ between measured BPB and out-of-fold predictions (leave-one-out for small
    swarms, K-fold otherwise), so it measures how well *held-out* runs are ranked.
-3. :func:`propose` predicts BPB for many fresh candidates from the same prior that obey the caps and
+3. :func:`propose` predicts BPB for many fresh candidates from the same space that obey the caps and
    averages the best ``top_k`` (RegMix), which stays inside the region the regression has seen instead of
    extrapolating to a corner of the simplex. The interval combines the out-of-fold residual spread with a
    bootstrap over swarm runs.
@@ -16,8 +16,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from scipy import stats as sps
@@ -59,32 +60,55 @@ def _dirichlet(
     return lo + (1.0 - lo.sum()) * d  # every weight ≥ its minimum, rows still sum to one
 
 
-def sample_swarm(
-    natural: dict[str, float],
-    n: int,
-    *,
-    concentration: float = 1.0,
-    min_weight: float = 0.0,
-    available_tokens: dict[str, int] | None = None,
-    budget_tokens: int | None = None,
-    max_epochs: float | None = None,
-    seed: int = 0,
-) -> list[dict[str, float]]:
-    """``n`` weight dicts from Dirichlet(concentration × K × natural), within [min_weight, cap] per source.
+@dataclass(frozen=True)
+class WeightSpace:
+    """Where mixtures are drawn from, by the swarm and by the proposal alike: Dirichlet(concentration × K ×
+    natural), shifted onto [min_weight, repetition cap] per source (the cap needs all three token figures).
 
     ``concentration`` 1 gives a spread comparable to a flat Dirichlet; larger values stay closer to the
-    natural distribution. Samples breaking a cap are redrawn (rejection), so the result is deterministic.
-    """
-    sources = sorted(natural)
-    prior = np.array([natural[s] for s in sources], dtype=np.float64)
-    prior = prior / prior.sum()
-    lo, hi = weight_bounds(sources, available_tokens, budget_tokens, max_epochs, min_weight)
-    rng = np.random.default_rng(seed)
+    natural distribution."""
+
+    natural: dict[str, float]
+    concentration: float = 1.0
+    min_weight: float = 0.0
+    available_tokens: dict[str, int] | None = None
+    budget_tokens: int | None = None
+    max_epochs: float | None = None
+
+    def sampler(self, sources: Sequence[str], seed: int) -> Callable[[int], np.ndarray]:
+        """``draw(n)``: ``n`` candidates over ``sources`` (columns in that order), those breaking a cap
+        removed; one seeded stream, so a sequence of draws is deterministic."""
+        prior = np.array([self.natural[s] for s in sources], dtype=np.float64)
+        prior = prior / prior.sum()
+        lo, hi = weight_bounds(
+            sources, self.available_tokens, self.budget_tokens, self.max_epochs, self.min_weight
+        )
+        rng = np.random.default_rng(seed)
+
+        def draw(n: int) -> np.ndarray:
+            cand = _dirichlet(rng, prior, self.concentration, lo, n)
+            return cand[(cand <= hi + 1e-12).all(axis=1)]
+
+        return draw
+
+
+def weight_space(space: WeightSpace | dict[str, float], caps: dict[str, Any]) -> WeightSpace:
+    """``space``, or the natural weights, with ``caps`` (fields of :class:`WeightSpace`) set over it."""
+    return replace(space, **caps) if isinstance(space, WeightSpace) else WeightSpace(dict(space), **caps)
+
+
+def sample_swarm(
+    space: WeightSpace | dict[str, float], n: int, *, seed: int = 0, **caps: Any
+) -> list[dict[str, float]]:
+    """``n`` weight dicts from ``space`` (or from the natural weights, the caps given as keywords).
+
+    Samples breaking a cap are redrawn (rejection), so the result is deterministic."""
+    space = weight_space(space, caps)
+    sources = sorted(space.natural)
+    draw = space.sampler(sources, seed)
     out: list[np.ndarray] = []
     for _ in range(1000):
-        cand = _dirichlet(rng, prior, concentration, lo, max(64, 4 * n))
-        ok = cand[(cand <= hi + 1e-12).all(axis=1)]
-        out.extend(ok[: n - len(out)])
+        out.extend(draw(max(64, 4 * n))[: n - len(out)])
         if len(out) >= n:
             break
     if len(out) < n:
@@ -187,25 +211,16 @@ class Proposal:
 
 def propose(
     result: Fit,
-    natural: dict[str, float],
+    space: WeightSpace | dict[str, float],
     *,
-    concentration: float = 1.0,
-    min_weight: float = 0.0,
-    available_tokens: dict[str, int] | None = None,
-    budget_tokens: int | None = None,
-    max_epochs: float | None = None,
     n_candidates: int = 100_000,
     top_k: int = 100,
     seed: int = 0,
+    **caps: Any,
 ) -> Proposal:
-    """Best mixture under the caps: mean of the ``top_k`` predicted-best feasible candidates."""
+    """Best mixture in ``space`` (the swarm's): mean of the ``top_k`` predicted-best feasible candidates."""
     sources = result.sources
-    prior = np.array([natural[s] for s in sources], dtype=np.float64)
-    prior /= prior.sum()
-    lo, hi = weight_bounds(sources, available_tokens, budget_tokens, max_epochs, min_weight)
-    rng = np.random.default_rng(seed)
-    cand = _dirichlet(rng, prior, concentration, lo, n_candidates)
-    cand = cand[(cand <= hi + 1e-12).all(axis=1)]
+    cand = weight_space(space, caps).sampler(sources, seed)(n_candidates)
     if not cand.size:
         raise ValueError("no candidate mixture satisfies the repetition cap")
     pred = result.predict(cand)

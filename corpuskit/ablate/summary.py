@@ -112,18 +112,13 @@ def summarise(
 
 
 def fit_swarm(cfg: AblationConfig, per_mix: dict[str, Any], names: list[str], swarm: Swarm) -> dict[str, Any]:
-    sources = sorted(swarm.natural)
+    sources = sorted(swarm.space.natural)
     W = np.array([[per_mix[n]["weights"].get(s, 0.0) for s in sources] for n in names])
     y = np.array([per_mix[n]["macro_bpb_mean"] for n in names])
     f = reg.fit(W, y, sources, model=cfg.regression.model)
     prop = reg.propose(
         f,
-        swarm.natural,
-        concentration=cfg.swarm.concentration,
-        min_weight=cfg.swarm.min_weight,
-        available_tokens=swarm.available,
-        budget_tokens=swarm.budget,
-        max_epochs=swarm.max_epochs,
+        swarm.space,
         n_candidates=cfg.regression.candidates,
         top_k=cfg.regression.top_k,
         seed=cfg.swarm.seed,
@@ -131,7 +126,7 @@ def fit_swarm(cfg: AblationConfig, per_mix: dict[str, Any], names: list[str], sw
     return {
         **f.to_dict(),
         "proposal": prop.to_dict(),
-        "natural_weights": swarm.natural,
+        "natural_weights": swarm.space.natural,
         "points": [
             {"mixture": n, "measured": float(m), "predicted_out_of_fold": float(p)}
             for n, m, p in zip(names, f.measured, f.oof_pred, strict=True)
