@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,17 +44,30 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Connector:
-    """Subclass, set ``kind`` and ``Options``, implement :meth:`read`, decorate with :func:`register`."""
+OptionsT = TypeVar("OptionsT", bound=Options)
+
+
+class Connector(Generic[OptionsT]):
+    """Subclass as ``Connector[XOptions]`` (that sets ``Options`` and types ``self.options``), set ``kind``
+    (that registers the class under it) and implement :meth:`read`."""
 
     kind: ClassVar[str]
-    Options: ClassVar[type[Options]] = Options
+    Options: ClassVar[type[Options]] = Options  # the options model a config's ``options:`` is validated by
     accepts_directories: ClassVar[bool] = False  # True when an input may be a folder (e.g. an SE dump)
     default_patterns: ClassVar[tuple[str, ...]] = ()  # file patterns searched when an input is a folder
     requires: ClassVar[tuple[tuple[str, str], ...]] = ()  # (module, distribution) imported while reading
+    options: OptionsT
 
-    def __init__(self, options: Options | None = None):
-        self.options = options if options is not None else self.Options()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            if get_origin(base) is Connector:
+                (cls.Options,) = get_args(base)
+        if "kind" in cls.__dict__:  # a kind of its own, not one inherited
+            register(cls)
+
+    def __init__(self, options: OptionsT | None = None):
+        self.options = options if options is not None else cast(OptionsT, self.Options())
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         """Stream records from one local input. ``uri`` is the input as the user named it."""
@@ -85,6 +98,7 @@ _REGISTRY: dict[str, type[Connector]] = {}
 
 
 def register(cls: type[Connector]) -> type[Connector]:
+    """Map ``cls.kind`` to ``cls``; every subclass that sets ``kind`` is registered so when defined."""
     _REGISTRY[cls.kind] = cls
     return cls
 

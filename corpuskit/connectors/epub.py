@@ -30,7 +30,7 @@ from xml.parsers import expat
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import Connector, Options, Record, Skip
 from corpuskit.connectors.htmltext import html_to_text
 from corpuskit.connectors.safexml import XMLRefused, parse_tree
 
@@ -151,14 +151,10 @@ def _resolve(base_dir: str, href: str) -> str | None:
     return None if joined.startswith("../") or joined == ".." else joined
 
 
-@register
-class EpubConnector(Connector):
+class EpubConnector(Connector[EpubOptions]):
     kind = "epub"
     requires = (("lxml.etree", "lxml"),)
-    Options = EpubOptions
     default_patterns = ("*.epub",)
-
-    options: EpubOptions
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         try:

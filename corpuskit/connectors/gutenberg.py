@@ -32,7 +32,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import Connector, Options, Record, Skip
 from corpuskit.connectors.streams import STREAM_ERRORS, open_bytes
 
 _START = re.compile(
@@ -198,13 +198,9 @@ def _read(path: Path, max_bytes: int) -> bytes:
         raise _Unreadable("unreadable_book", f"{type(e).__name__}: {e}") from None
 
 
-@register
-class GutenbergConnector(Connector):
+class GutenbergConnector(Connector[GutenbergOptions]):
     kind = "gutenberg"
-    Options = GutenbergOptions
     default_patterns = ("*.txt", "*.txt.gz", "*.zip")
-
-    options: GutenbergOptions
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         opts = self.options

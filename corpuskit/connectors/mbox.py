@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import Connector, Options, Record, Skip
 from corpuskit.connectors.mbox_clean import EMAIL_RE, PHONE_RE, clean_body
 from corpuskit.connectors.mbox_message import (
     body_text,
@@ -68,13 +68,9 @@ class MboxOptions(Options):
     temp_dir: Path | None = Field(None, description="where the scratch store goes (default: system temp)")
 
 
-@register
-class MboxConnector(Connector):
+class MboxConnector(Connector[MboxOptions]):
     kind = "mbox"
-    Options = MboxOptions
     default_patterns = ("*.mbox", "*.mbox.gz", "*.mbx", "*.txt.gz", "*.mbox.zst")
-
-    options: MboxOptions
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         opts = self.options

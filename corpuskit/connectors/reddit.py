@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from corpuskit.connectors.base import Connector, Record, Skip, register
+from corpuskit.connectors.base import Connector, Record, Skip
 from corpuskit.connectors.reddit_comments import comment_records
 from corpuskit.connectors.reddit_dump import classify, input_files, iter_objects, sibling_comment_files, utc
 from corpuskit.connectors.reddit_fields import DEFAULT_BOTS, REMOVED, RedditOptions
@@ -50,15 +50,11 @@ __all__ = [
 ]
 
 
-@register
-class RedditConnector(Connector):
+class RedditConnector(Connector[RedditOptions]):
     kind = "reddit"
     requires = (("zstandard", "zstandard"),)
-    Options = RedditOptions
     accepts_directories = True
     default_patterns = ("*.jsonl", "*.ndjson", "*.json", "*.zst", "*.gz", "*.bz2", "*.xz")
-
-    options: RedditOptions
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         files = input_files(path, self.options.pair_siblings)

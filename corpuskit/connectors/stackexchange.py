@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from corpuskit.connectors.base import Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import Connector, Options, Record, Skip
 from corpuskit.connectors.stackexchange_load import SCHEMA, Loader, license_for
 from corpuskit.connectors.stackexchange_threads import parse_date, thread_records
 from corpuskit.connectors.stackexchange_xml import TABLES, find_tables, load_7z, load_files
@@ -78,22 +78,17 @@ def infer_site(path: Path) -> str | None:
     return name if _SITE.match(name) and name.lower() not in {t.lower() for t in TABLES} else None
 
 
-@register
-class StackExchangeConnector(Connector):
+class StackExchangeConnector(Connector[StackExchangeOptions]):
     kind = "stackexchange"
     requires = (("lxml.etree", "lxml"),)
+    accepts_directories = True
+    default_patterns = ("*.7z", "*Posts.xml", "*Posts.xml.gz", "*Posts.xml.zst")
 
     def check_environment(self) -> None:
         from corpuskit.environment import check_py7zr
 
         super().check_environment()
         check_py7zr()
-
-    Options = StackExchangeOptions
-    accepts_directories = True
-    default_patterns = ("*.7z", "*Posts.xml", "*Posts.xml.gz", "*Posts.xml.zst")
-
-    options: StackExchangeOptions
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         opts = self.options

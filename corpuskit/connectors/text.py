@@ -17,7 +17,7 @@ from typing import IO, Any, Literal
 
 from pydantic import Field
 
-from corpuskit.connectors.base import TRUNCATED, Connector, Options, Record, Skip, register
+from corpuskit.connectors.base import TRUNCATED, Connector, Options, Record, Skip
 from corpuskit.connectors.streams import STREAM_ERRORS, open_zstd
 
 _MISSING = object()
@@ -128,17 +128,15 @@ def open_maybe_compressed(path: Path) -> IO[bytes]:
 _STREAM_ERRORS = STREAM_ERRORS
 
 
-@register
-class JsonlConnector(Connector):
+class JsonlConnector(Connector[TextOptions]):
     """JSON lines, one document per line; a bad line is skipped with its line number."""
 
     kind = "jsonl"
     requires = (("zstandard", "zstandard"),)
-    Options = TextOptions
     default_patterns = ("*.jsonl", "*.jsonl.gz", "*.jsonl.zst", "*.json.gz", "*.ndjson", "*.json.zst")
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
-        mapper = _Mapper(self.options)  # type: ignore[arg-type]
+        mapper = _Mapper(self.options)
         n = 0
         try:
             with open_maybe_compressed(path) as stream:
@@ -159,20 +157,18 @@ class JsonlConnector(Connector):
             yield Skip(reason, f"line={n + 1}", f"cannot read further: {type(e).__name__}: {e}"[:300])
 
 
-@register
-class ParquetConnector(Connector):
+class ParquetConnector(Connector[ParquetOptions]):
     """Parquet files, read ``batch_rows`` rows at a time (never the whole file)."""
 
     kind = "parquet"
     requires = (("pyarrow.parquet", "pyarrow"),)
-    Options = ParquetOptions
     default_patterns = ("*.parquet",)
 
     def read(self, path: Path, uri: str) -> Iterator[Record | Skip]:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        opts: ParquetOptions = self.options  # type: ignore[assignment]
+        opts = self.options
         mapper = _Mapper(opts)
         row = 0
         try:
