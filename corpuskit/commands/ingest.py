@@ -30,25 +30,18 @@ def ingest(
     Exit codes: 0 all inputs done; 1 an input failed (named; rerun retries it) or the install is broken;
     2 a config or usage error; 3 another command is writing the source."""
     from corpuskit.config import load_source_config
-    from corpuskit.executors import choose_executor
+    from corpuskit.executors import StageRun
     from corpuskit.ingest import ingest as run_ingest
 
     cfgs = [load_source_config(c) for c in configs]  # a ConfigError is the CLI's to report (exit 2)
-    executor = choose_executor(executor, ray_address)
+    run = StageRun.from_options(executor, ray_address, workers=workers or None, wait=wait)
     failed: list = []
     with JsonOutput(json_out) as jout:
         jout.add(sources=[])
         for cfg in cfgs:
             with Shown() as progress:
                 try:
-                    summary = run_ingest(
-                        cfg,
-                        workers=workers or None,
-                        force=force,
-                        executor=executor,
-                        wait=wait,
-                        progress=progress,
-                    )
+                    summary = run_ingest(cfg, force=force, run=run, progress=progress)
                 except FileNotFoundError as e:  # an input path or glob that matches nothing
                     raise fail(f"{cfg.config_path}: key 'inputs': {e}") from None
                 except ValueError as e:

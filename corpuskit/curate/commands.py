@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         from corpuskit.config import load_source_config
         from corpuskit.curate.config import curate_config
         from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
-        from corpuskit.executors import choose_executor
+        from corpuskit.executors import StageRun
         from corpuskit.progress import (
             JsonOutput,
             Shown,
@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
 
         cfgs = [load_source_config(c) for c in configs]  # a ConfigError is the CLI's to report (exit 2)
         ccs = [curate_config(c) for c in cfgs]
-        executor = choose_executor(executor, ray_address)
+        run = StageRun.from_options(
+            executor, ray_address, workers=workers, wait=wait, allow_incomplete=allow_incomplete
+        )
         if explain_id is not None:
             for cfg, cc in zip(cfgs, ccs, strict=True):
                 found = explain(corpus or _corpus_dir(cfg), cfg.name, explain_id, cc)
@@ -82,16 +84,7 @@ def register(app: typer.Typer) -> None:
             for cfg in cfgs:
                 t0 = time.perf_counter()
                 with Shown() as progress:
-                    funnel = curate_source(
-                        cfg,
-                        corpus=corpus,
-                        workers=workers,
-                        executor=executor,
-                        dry_run=dry_run,
-                        allow_incomplete=allow_incomplete,
-                        wait=wait,
-                        progress=progress,
-                    )
+                    funnel = curate_source(cfg, corpus=corpus, dry_run=dry_run, run=run, progress=progress)
                 results.print(render_funnel(funnel))
                 jout.data["sources"][cfg.name] = funnel
                 run = funnel["run"]

@@ -20,6 +20,7 @@ from corpuskit.curate.config import CurateConfig, curate_config, profile_of
 from corpuskit.curate.rules import decide
 from corpuskit.curate.signals import quality_signals
 from corpuskit.documents import package_versions
+from corpuskit.executors import StageRun
 from corpuskit.progress import SILENT, Reporter, log
 from corpuskit.store import (
     CURATE,
@@ -156,27 +157,27 @@ def curate_source(
     cfg: SourceConfig,
     *,
     corpus: Path | None = None,
-    workers: int = 1,
-    executor: str = "local",
     dry_run: bool = False,
-    allow_incomplete: bool = False,
-    wait: bool = False,
+    run: StageRun = StageRun(),
     progress: Reporter = SILENT,
+    **run_options: Any,
 ) -> dict[str, Any]:
     """Run curation for one source config; returns the funnel (also written as ``funnel.json``).
 
     ``dry_run`` computes missing signals (they are data, never wrong to keep) but writes no decisions, so
     the funnel shows what the thresholds *would* drop. Refuses a source with failed or missing inputs
-    unless ``allow_incomplete``; holds the source's lock. ``funnel["run"]["failed"]`` lists document
-    files whose signals failed (they get no decision; the command exits 1)."""
+    unless ``run.allow_incomplete``; holds the source's lock. ``run_options``: fields of ``run`` to change
+    (``workers=4``; default 1). ``funnel["run"]["failed"]`` lists document files whose signals failed (they
+    get no decision; the command exits 1)."""
     from corpuskit.store import require_complete, source_lock
 
+    run = run.replace(**run_options)
     cc = curate_config(cfg)
     corpus = Path(corpus) if corpus is not None else _corpus_dir(cfg)
     check_curate_environment(cc)
-    require_complete(corpus, cfg.name, stage="curate", allow_incomplete=allow_incomplete)
-    with source_lock(SourceStore(corpus, cfg.name), "corpuskit curate", wait=wait):
-        return _curate_locked(cfg, cc, corpus, workers, executor, dry_run, progress)
+    require_complete(corpus, cfg.name, stage="curate", allow_incomplete=run.allow_incomplete)
+    with source_lock(SourceStore(corpus, cfg.name), "corpuskit curate", wait=run.wait):
+        return _curate_locked(cfg, cc, corpus, run.workers or 1, run.executor, dry_run, progress)
 
 
 def _curate_locked(

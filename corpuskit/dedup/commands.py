@@ -12,7 +12,7 @@ from corpuskit.config import ConfigError, load_source_config
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
 from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
-from corpuskit.executors import choose_executor
+from corpuskit.executors import StageRun
 from corpuskit.progress import JsonOutput, Shown, console, fail, results, summary_table
 from corpuskit.store import list_sources
 
@@ -75,7 +75,9 @@ def register(app: typer.Typer) -> None:
         hash_mode: str | None = typer.Option(None, "--hash", help="fast (default) or datasketch"),
         keep: str | None = typer.Option(None, help="comma list of rules, e.g. source,quality,longest"),
         source_priority: str | None = typer.Option(None, help="comma list of preferred sources"),
-        workers: int | None = typer.Option(None, min=1, help="processes (or Ray tasks in flight) per step"),
+        workers: int | None = typer.Option(
+            None, min=1, max=256, help="processes (or Ray tasks in flight) per step (default: the config's)"
+        ),
         executor: str = typer.Option("local", help="local (process pool) or ray"),
         ray_address: str | None = typer.Option(
             None, help="Ray cluster for --executor ray (default: RAY_ADDRESS or a local one)"
@@ -109,23 +111,16 @@ def register(app: typer.Typer) -> None:
                 "hash": hash_mode,
                 "keep": keep.split(",") if keep else None,
                 "source_priority": source_priority.split(",") if source_priority else None,
-                "workers": workers,
                 "partition_mb": partition_mb,
             }
             cfg: DedupConfig = load_dedup_config(section, where, overrides)
             ref = [s for s in list_sources(root) if s not in names] if against == ["all"] else list(against)
-            executor = choose_executor(executor, ray_address)
+            run = StageRun.from_options(
+                executor, ray_address, workers=workers, wait=wait, allow_incomplete=allow_incomplete
+            )
             with Shown() as progress:
                 result = dedup_sources(
-                    root,
-                    names,
-                    cfg,
-                    against=ref,
-                    progress=progress,
-                    overlap_path=overlap_json,
-                    allow_incomplete=allow_incomplete,
-                    wait=wait,
-                    executor=executor,
+                    root, names, cfg, against=ref, overlap_path=overlap_json, run=run, progress=progress
                 )
         except ConfigError as e:
             raise fail(str(e)) from None

@@ -49,6 +49,7 @@ from corpuskit.dedup.partitioned import near_clusters
 from corpuskit.dedup.policy import choose_kept
 from corpuskit.dedup.shingles import ShingleSpec, normalize, shingle_hashes
 from corpuskit.dedup.signatures import ensure_signatures
+from corpuskit.executors import StageRun
 from corpuskit.progress import SILENT, Reporter
 from corpuskit.store import (
     DEDUP,
@@ -175,16 +176,19 @@ def dedup_sources(
     cfg: DedupConfig,
     *,
     against: Sequence[str] = (),
-    progress: Reporter = SILENT,
     overlap_path: Path | None = None,
-    allow_incomplete: bool = False,
-    wait: bool = False,
-    executor: str = "local",
+    run: StageRun = StageRun(),
+    progress: Reporter = SILENT,
+    **run_options: Any,
 ) -> DedupResult:
     """Deduplicate ``sources`` (within and across them, and against ``against``); write ``dedup`` sets.
 
     Holds the lock of every source it writes (``against`` sources: a shared lock, they are only read);
-    refuses sources with failed or missing inputs unless ``allow_incomplete``."""
+    refuses sources with failed or missing inputs unless ``run.allow_incomplete``. ``run_options``: fields
+    of ``run`` to change (``executor="ray"``); ``run.workers``, when given, replaces ``cfg.workers``."""
+    run = run.replace(**run_options)
+    if run.workers is not None:
+        cfg = cfg.model_copy(update={"workers": run.workers})
     corpus = Path(corpus)
     known = set(list_sources(corpus))
     for s in [*sources, *against]:
@@ -194,10 +198,11 @@ def dedup_sources(
             )
     against = [s for s in against if s not in sources]
     for s in [*sources, *against]:
-        require_complete(corpus, s, stage="dedup", allow_incomplete=allow_incomplete)
+        require_complete(corpus, s, stage="dedup", allow_incomplete=run.allow_incomplete)
     stores = [SourceStore(corpus, s) for s in sources]
-    with source_locks(stores, "corpuskit dedup", wait=wait, shared=[SourceStore(corpus, s) for s in against]):
-        return _dedup_locked(corpus, sources, cfg, against, progress, overlap_path, executor)
+    shared = [SourceStore(corpus, s) for s in against]
+    with source_locks(stores, "corpuskit dedup", wait=run.wait, shared=shared):
+        return _dedup_locked(corpus, sources, cfg, against, progress, overlap_path, run.executor)
 
 
 def _dedup_locked(

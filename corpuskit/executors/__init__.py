@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 EXECUTORS = ("local", "ray")
@@ -40,3 +42,35 @@ def choose_executor(name: str, ray_address: str | None = None) -> str:
 
     configure(ray_address)
     return name
+
+
+@dataclass(frozen=True)
+class StageRun:
+    """How a stage runs, apart from what it computes; a command builds it once from its options
+    (:meth:`from_options`) and hands it to the stage (ingest, curate, dedup).
+
+    ``workers``: units at once (None: the stage's default); ``wait``: for another command holding a source's
+    lock, instead of failing busy; ``allow_incomplete``: work on a source some of whose inputs failed."""
+
+    executor: str = "local"
+    workers: int | None = None
+    wait: bool = False
+    allow_incomplete: bool = False
+
+    @classmethod
+    def from_options(
+        cls,
+        executor: str,
+        ray_address: str | None,
+        *,
+        workers: int | None = None,
+        wait: bool = False,
+        allow_incomplete: bool = False,
+    ) -> StageRun:
+        """From a command's options: the executor checked and its cluster set up (:func:`choose_executor`)."""
+        return cls(choose_executor(executor, ray_address), workers, wait, allow_incomplete)
+
+    def replace(self, **fields: Any) -> StageRun:
+        """This run with ``fields`` changed: a stage function's keyword shorthands (``workers=2``) over
+        its ``run``; an unknown name is a TypeError."""
+        return dataclasses.replace(self, **fields)

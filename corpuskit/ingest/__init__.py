@@ -14,11 +14,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from corpuskit.config import SourceConfig
 from corpuskit.connectors.base import get_connector_class
 from corpuskit.documents import shard_key
 from corpuskit.environment import usable_cpus
+from corpuskit.executors import StageRun
 from corpuskit.ingest.inputs import (
     _input_unchanged,
     ingest_settings,
@@ -88,19 +90,22 @@ class IngestSummary:
 def ingest(
     cfg: SourceConfig,
     *,
-    workers: int | None = None,
     force: bool = False,
-    executor: str = "local",
-    wait: bool = False,
+    run: StageRun = StageRun(),
     progress: Reporter = SILENT,
+    **run_options: Any,
 ) -> IngestSummary:
     """Ingest every input of ``cfg``; resumable; counts inputs and documents on ``progress``. Holds the
-    source's lock throughout (:class:`SourceBusy` if taken)."""
+    source's lock throughout (:class:`SourceBusy` if taken, unless ``run.wait``). ``run_options``: fields of
+    ``run`` to change (``workers=2``; default: the CPUs this process may use)."""
+    run = run.replace(**run_options)
     # A broken install fails every input the same way: say so once, before anything is read or written.
     get_connector_class(cfg.kind)(cfg.connector_options()).check_environment()
     store = source_store(cfg)
-    with source_lock(store, "corpuskit ingest", wait=wait):
-        return _ingest_locked(cfg, store, workers=workers, force=force, executor=executor, progress=progress)
+    with source_lock(store, "corpuskit ingest", wait=run.wait):
+        return _ingest_locked(
+            cfg, store, workers=run.workers, force=force, executor=run.executor, progress=progress
+        )
 
 
 def _ingest_locked(

@@ -32,3 +32,16 @@ def test_ray_missing_exits_2_with_the_install_command(command, monkeypatch, tmp_
     res = CliRunner().invoke(app, [command, str(cfg), "--executor", "ray"])
     assert res.exit_code == 2, res.output
     assert "pip install 'corpuskit[ray]'" in res.output
+
+
+def test_stage_run_is_built_once_from_options_and_a_misspelt_shorthand_is_an_error(tmp_path):
+    from corpuskit.dedup import dedup_sources, load_dedup_config
+    from corpuskit.executors import StageRun
+
+    run = StageRun.from_options("local", None, workers=2, wait=True)
+    assert run == StageRun(executor="local", workers=2, wait=True, allow_incomplete=False)
+    with pytest.raises(ConfigError, match="--ray-address needs --executor ray"):
+        StageRun.from_options("local", "auto")
+    assert run.replace(workers=3).workers == 3 and run.workers == 2
+    with pytest.raises(TypeError, match="workerz"):  # never silently dropped
+        dedup_sources(tmp_path, [], load_dedup_config({}), workerz=3)
