@@ -87,19 +87,19 @@ def register(app: typer.Typer) -> None:
                     funnel = curate_source(cfg, corpus=corpus, dry_run=dry_run, run=run, progress=progress)
                 results.print(render_funnel(funnel))
                 jout.data["sources"][cfg.name] = funnel
-                run = funnel["run"]
+                counts = funnel["run"]
                 rows.append(
                     [
                         cfg.name,
                         funnel["documents_in"],
                         funnel["documents_kept"],
                         funnel["documents_kept"] / funnel["documents_in"] if funnel["documents_in"] else 0.0,
-                        run["computed"],
-                        run["skipped"],
+                        counts["computed"],
+                        counts["skipped"],
                         round(time.perf_counter() - t0, 2),
                     ]
                 )
-                failed += [(cfg.name, f) for f in run["failed"]]
+                failed += [(cfg.name, f) for f in counts["failed"]]
                 n_in, n_kept = funnel["documents_in"], funnel["documents_kept"]
                 if n_in and n_kept < 0.05 * n_in:
                     loud.append(

@@ -162,6 +162,23 @@ def test_cli_curate_explain_and_bad_config(source: Path) -> None:
     assert res.exit_code == 2 and "curate.fineweb.line_punct_thr" in res.output
 
 
+def test_cli_curates_several_sources_in_one_command(source: Path) -> None:
+    """One StageRun serves every source of the command; each gets its own funnel and summary row."""
+    from corpuskit.cli import app
+
+    data = yaml.safe_load(source.read_text())
+    rows = [{"id": document_id("news", k), "source": "news", "text": t, "locator": k} for k, t in _docs()]
+    commit_rows(Path(data["output"]), "news", "abc", rows, rows_per_file=5)
+    other = source.with_name("news.yaml")
+    other.write_text(yaml.safe_dump({**data, "name": "news"}))
+    res = CliRunner().invoke(app, ["curate", str(source), str(other), "--workers", "2", "--json", "-"])
+    assert res.exit_code == 0, res.output
+    funnels = json.loads(res.stdout[res.stdout.index("{") :])["sources"]
+    assert sorted(funnels) == ["news", "web"]
+    assert [funnels[s]["run"]["computed"] for s in ("web", "news")] == [3, 2]
+    assert funnels["news"]["run"]["workers"] == 2
+
+
 def test_real_books_and_posts(tmp_path: Path, shared_data: Path) -> None:
     """Real text: English book chunks pass the English rules, a Chinese book is dropped by language,
     Stack Exchange posts (short) mostly fall to the word-count rules."""
