@@ -19,6 +19,7 @@ from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
 from corpuskit.progress import fail, set_verbosity
 from corpuskit.store.lock import SourceBusy
+from corpuskit.store.remote import RemoteCorpusError
 from corpuskit.store.units import UnitsAborted, UnitsFailed
 
 
@@ -35,7 +36,7 @@ class _Commands(TyperGroup):
             raise fail(f"broken installation: {e}\n(run `corpuskit doctor` to check everything)", 1) from None
         except SourceBusy as e:
             raise fail(str(e), 3) from None
-        except (UnitsAborted, UnitsFailed) as e:
+        except (UnitsAborted, UnitsFailed, RemoteCorpusError) as e:
             raise fail(str(e), 1) from None
         except (
             click.exceptions.ClickException,

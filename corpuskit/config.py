@@ -16,6 +16,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
 from corpuskit.configs import (  # re-exported: the names stages used before the leaf module existed
     ConfigError,
+    CorpusRoot,
     Strict,
     format_validation_error,
     load_yaml,
@@ -63,7 +64,10 @@ class SourceConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="source name; folder name in the corpus")
     kind: str
     inputs: list[str] = Field(min_length=1, description="local paths, globs, http(s) or s3:// (fsspec) URLs")
-    output: Path = Field(Path("corpus"), description="corpus folder; documents go to <output>/<name>/")
+    output: CorpusRoot = Field(
+        Path("corpus"),
+        description="corpus folder or URL (s3://bucket/corpus); documents go to <output>/<name>/",
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     curate: dict[str, Any] | None = None  # validated by corpuskit.curate when that stage runs

@@ -8,16 +8,32 @@ turns a pydantic failure into one line per problem naming the file and the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class ConfigError(Exception):
     """A config problem a person can fix; the message is complete and printed as is."""
+
+
+def _corpus_root(value: Any) -> Any:
+    return value if isinstance(value, str) and "://" in value else Path(value)
+
+
+#: A corpus root: a local folder (a Path) or a URL kept as it is (``s3://bucket/corpus``: a Path would
+#: fold its ``//``); see :mod:`corpuskit.store.corpus_root`.
+CorpusRoot = Annotated[Path | str, BeforeValidator(_corpus_root)]
+
+
+def corpus_root_arg(value: str | Path, *, resolve: bool = False) -> str | Path:
+    """A corpus given on the command line: a URL stays a string, anything else is a local path.
+    ``resolve``: an absolute path (a relative one means the current folder, not a config's)."""
+    root = _corpus_root(str(value))
+    return root if isinstance(root, str) or not resolve else root.expanduser().resolve()
 
 
 class Strict(BaseModel):

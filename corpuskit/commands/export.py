@@ -11,7 +11,7 @@ from corpuskit.progress import JsonOption, JsonOutput, Shown, fail, results, sum
 
 
 def export(
-    corpus: Annotated[Path, typer.Argument(help="corpus folder")],
+    corpus: Annotated[str, typer.Argument(help="corpus folder or URL (s3://bucket/corpus)")],
     out: Annotated[Path, typer.Option(help="output folder")] = Path("export"),
     fmt: Annotated[
         str, typer.Option("--format", help="dolma (JSONL.gz), parquet (one schema) or datatrove (JSONL.gz)")
@@ -24,22 +24,37 @@ def export(
     json_out: JsonOption = None,
 ) -> None:
     """Write documents for other tools: Dolma or datatrove JSONL.gz, or Parquet with one schema."""
+    from corpuskit.configs import corpus_root_arg
+    from corpuskit.store.corpus_root import local_corpus
+
+    with local_corpus(corpus_root_arg(corpus), "corpuskit export", read=source or None) as local:
+        _export(local, corpus, out, fmt, kept_only, source, allow_incomplete, json_out)
+
+
+def _export(
+    corpus: Path,
+    name: str,
+    out: Path,
+    fmt: str,
+    kept_only: bool,
+    source: list[str] | None,
+    allow_incomplete: bool,
+    json_out: str | Path | None,
+) -> None:
     from corpuskit.export import FORMATS, export_source
-    from corpuskit.store import list_sources
+    from corpuskit.store import SourceStore, list_sources, require_complete
 
     if not corpus.is_dir():
-        raise fail(f"{corpus}: corpus folder not found; run `corpuskit ingest` first or check the path")
+        raise fail(f"{name}: corpus folder not found; run `corpuskit ingest` first or check the path")
     available = list_sources(corpus)
     if not available:
-        raise fail(f"{corpus}: no sources found (expected <corpus>/<source>/documents/)")
+        raise fail(f"{name}: no sources found (expected <corpus>/<source>/documents/)")
     chosen = source or available
     unknown = sorted(set(chosen) - set(available))
     if unknown:
-        raise fail(f"unknown source(s) {', '.join(unknown)} in {corpus}; available: {', '.join(available)}")
+        raise fail(f"unknown source(s) {', '.join(unknown)} in {name}; available: {', '.join(available)}")
     if fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
-    from corpuskit.store import SourceStore, require_complete
-
     for s in chosen:  # an export is only as complete as its source: no failed inputs, no stale decisions
         sets = SourceStore(corpus, s).attribute_sets()
         require_complete(corpus, s, stage="export", allow_incomplete=allow_incomplete, sets=sets)

@@ -21,6 +21,12 @@ def ingest(
         str | None, typer.Option(help="Ray cluster for --executor ray (default: RAY_ADDRESS or local)")
     ] = None,
     wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,
+    corpus: Annotated[
+        str | None,
+        typer.Option(
+            help="corpus folder or URL (s3://bucket/corpus, any fsspec URL); default: the config's output"
+        ),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="also write the results as JSON to this file ('-': stdout)")
     ] = None,
@@ -34,6 +40,10 @@ def ingest(
     from corpuskit.ingest import ingest as run_ingest
 
     cfgs = [load_source_config(c) for c in configs]  # a ConfigError is the CLI's to report (exit 2)
+    if corpus is not None:
+        from corpuskit.configs import corpus_root_arg
+
+        cfgs = [c.model_copy(update={"output": corpus_root_arg(corpus, resolve=True)}) for c in cfgs]
     run = StageRun.from_options(executor, ray_address, workers=workers or None, wait=wait)
     failed: list = []
     with JsonOutput(json_out) as jout:
@@ -91,7 +101,7 @@ def _print_ingest_summary(summary) -> None:
     rows.insert(2, ("inputs failed (not committed)", len(summary.failed)))
     rows += [(f"skipped: {reason}", n) for reason, n in sorted(summary.errors.items())]
     results.print(
-        summary_table(f"ingest {summary.source} → {summary.corpus / summary.source}", ["", ""], rows)
+        summary_table(f"ingest {summary.source} → {summary.corpus}/{summary.source}", ["", ""], rows)
     )
     for uri in summary.removed_stale:
         console.print(f"[yellow]removed documents of an input no longer in the config:[/] {uri}")

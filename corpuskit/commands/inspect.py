@@ -14,24 +14,30 @@ from corpuskit.progress import JsonOutput, console, fail, results, summary_table
 
 
 def stats(
-    corpus: Annotated[Path, typer.Argument(help="corpus folder (the `output` of the source configs)")],
+    corpus: Annotated[str, typer.Argument(help="corpus folder or URL (the `output` of the source configs)")],
     json_out: Annotated[
         Path | None, typer.Option("--json", help="also write the numbers as JSON to this file ('-': stdout)")
     ] = None,
 ) -> None:
     """Per-source documents, bytes, text lengths, errors — and the funnel and overlap once computed."""
-    with JsonOutput(json_out) as jout:
-        jout.add(**_stats(corpus))
+    from corpuskit.configs import corpus_root_arg
+    from corpuskit.store.corpus_root import local_corpus
+
+    with (
+        JsonOutput(json_out) as jout,
+        local_corpus(corpus_root_arg(corpus), "corpuskit stats", read=None) as local,
+    ):
+        jout.add(**_stats(local, corpus))
 
 
-def _stats(corpus: Path) -> dict:
+def _stats(corpus: Path, name: str) -> dict:
     from corpuskit.analyse.stats import corpus_stats
 
     if not corpus.is_dir():
-        raise fail(f"{corpus}: corpus folder not found; run `corpuskit ingest` first or check the path")
+        raise fail(f"{name}: corpus folder not found; run `corpuskit ingest` first or check the path")
     data = corpus_stats(corpus)
     if not data:
-        raise fail(f"{corpus}: no sources found (expected <corpus>/<source>/documents/)")
+        raise fail(f"{name}: no sources found (expected <corpus>/<source>/documents/)")
     rows = [
         (
             s["source"],
@@ -61,7 +67,7 @@ def _stats(corpus: Path) -> dict:
         "skipped",
         "failed/missing inputs",
     ]
-    results.print(summary_table(f"corpus {corpus}", cols, rows))
+    results.print(summary_table(f"corpus {name}", cols, rows))
     err_rows = [(s["source"], r, n) for s in data for r, n in s["errors_by_reason"].items()]
     if err_rows:
         results.print(summary_table("skipped records by reason", ["source", "reason", "count"], err_rows))
@@ -95,7 +101,7 @@ def _overlap_section(corpus: Path) -> dict:
 
 
 def show(
-    corpus: Annotated[Path, typer.Argument(help="corpus folder")],
+    corpus: Annotated[str, typer.Argument(help="corpus folder or URL")],
     source: Annotated[str, typer.Argument(help="source name")],
     id_prefix: Annotated[str | None, typer.Option("--id", help="documents whose id starts with this")] = None,
     dropped_by: Annotated[
@@ -112,13 +118,16 @@ def show(
 ) -> None:
     """Look at documents with their signals and the decision of every stage."""
     from corpuskit.analyse.show import as_records, select_documents, signal_columns
+    from corpuskit.configs import corpus_root_arg
     from corpuskit.store.atomic import json_safe
+    from corpuskit.store.corpus_root import local_corpus
 
-    if not corpus.is_dir():
-        raise fail(f"{corpus}: corpus folder not found; run `corpuskit ingest` first or check the path")
-    frame = select_documents(
-        corpus, source, id_prefix=id_prefix, dropped_by=dropped_by, kept=kept, sample=sample, seed=seed
-    )
+    with local_corpus(corpus_root_arg(corpus), "corpuskit show", read=[source]) as local:
+        if not local.is_dir():
+            raise fail(f"{corpus}: corpus folder not found; run `corpuskit ingest` first or check the path")
+        frame = select_documents(
+            local, source, id_prefix=id_prefix, dropped_by=dropped_by, kept=kept, sample=sample, seed=seed
+        )
     if json_out:
         sys.stdout.write(
             json.dumps(json_safe(as_records(frame)), indent=2, default=str, allow_nan=False) + "\n"

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Ray cluster for --executor ray (default: RAY_ADDRESS or local)")
         ] = None,
         corpus: Annotated[
-            Path | None, typer.Option(help="corpus folder (default: the config's output)")
+            str | None, typer.Option(help="corpus folder or URL (default: the config's output)")
         ] = None,
         allow_incomplete: Annotated[
             bool, typer.Option(help="curate a source even though some of its inputs failed or are missing")
@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         re-applies the rules."""
         from corpuskit.analyse.funnel import render_funnel
         from corpuskit.config import load_source_config
+        from corpuskit.configs import corpus_root_arg
         from corpuskit.curate.config import curate_config
         from corpuskit.curate.pipeline import _corpus_dir, curate_source, explain
         from corpuskit.executors import StageRun
@@ -63,15 +64,18 @@ def register(app: typer.Typer) -> None:
             results,
             summary_table,
         )
+        from corpuskit.store.corpus_root import local_corpus
 
         cfgs = [load_source_config(c) for c in configs]  # a ConfigError is the CLI's to report (exit 2)
         ccs = [curate_config(c) for c in cfgs]
         run = StageRun.from_options(
             executor, ray_address, workers=workers, wait=wait, allow_incomplete=allow_incomplete
         )
+        root = corpus_root_arg(corpus) if corpus is not None else None
         if explain_id is not None:
             for cfg, cc in zip(cfgs, ccs, strict=True):
-                found = explain(corpus or _corpus_dir(cfg), cfg.name, explain_id, cc)
+                with local_corpus(root or _corpus_dir(cfg), "corpuskit curate", read=[cfg.name]) as local:
+                    found = explain(local, cfg.name, explain_id, cc)
                 if found is not None:
                     results.print(_render_explain(found))
                     return
@@ -84,7 +88,7 @@ def register(app: typer.Typer) -> None:
             for cfg in cfgs:
                 t0 = time.perf_counter()
                 with Shown() as progress:
-                    funnel = curate_source(cfg, corpus=corpus, dry_run=dry_run, run=run, progress=progress)
+                    funnel = curate_source(cfg, corpus=root, dry_run=dry_run, run=run, progress=progress)
                 results.print(render_funnel(funnel))
                 jout.data["sources"][cfg.name] = funnel
                 counts = funnel["run"]

@@ -156,7 +156,7 @@ def apply_decisions(corpus: Path, source: str, cc: CurateConfig, *, write: bool 
 def curate_source(
     cfg: SourceConfig,
     *,
-    corpus: Path | None = None,
+    corpus: Path | str | None = None,
     dry_run: bool = False,
     run: StageRun = StageRun(),
     progress: Reporter = SILENT,
@@ -170,14 +170,16 @@ def curate_source(
     (``workers=4``; default 1). ``funnel["run"]["failed"]`` lists document files whose signals failed (they
     get no decision; the command exits 1)."""
     from corpuskit.store import require_complete, source_lock
+    from corpuskit.store.corpus_root import local_corpus
 
     run = run.replace(**run_options)
     cc = curate_config(cfg)
-    corpus = Path(corpus) if corpus is not None else _corpus_dir(cfg)
+    root = corpus if corpus is not None else _corpus_dir(cfg)
     check_curate_environment(cc)
-    require_complete(corpus, cfg.name, stage="curate", allow_incomplete=run.allow_incomplete)
-    with source_lock(SourceStore(corpus, cfg.name), "corpuskit curate", wait=run.wait):
-        return _curate_locked(cfg, cc, corpus, run.workers or 1, run.executor, dry_run, progress)
+    with local_corpus(root, "corpuskit curate", write=[cfg.name], wait=run.wait) as local:
+        require_complete(local, cfg.name, stage="curate", allow_incomplete=run.allow_incomplete)
+        with source_lock(SourceStore(local, cfg.name), "corpuskit curate", wait=run.wait):
+            return _curate_locked(cfg, cc, local, run.workers or 1, run.executor, dry_run, progress)
 
 
 def _curate_locked(
@@ -223,9 +225,10 @@ def _curate_locked(
     return funnel
 
 
-def _corpus_dir(cfg: SourceConfig) -> Path:
-    out = Path(cfg.output)
-    return out if out.is_absolute() else cfg.base_dir() / out
+def _corpus_dir(cfg: SourceConfig) -> Path | str:
+    from corpuskit.ingest.inputs import output_root
+
+    return output_root(cfg)
 
 
 def explain(corpus: Path, source: str, doc_id: str, cc: CurateConfig) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ import polars as pl
 from corpuskit.dedup.clusters import bucket_edges
 from corpuskit.dedup.lsh import Banding
 from corpuskit.store.atomic import atomic_write_parquet
+from corpuskit.store.lock import pid_alive
 
 BAND_ROW_BYTES = 14  # band (u16) + key (u64) + representative (u32)
 
@@ -101,20 +102,10 @@ def scratch(corpus: Path | str) -> Iterator[Path]:
     host = socket.gethostname()
     for old in base.glob(f"work-{host}-*"):
         pid = old.name.split("-")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=f"work-{host}-{os.getpid()}-", dir=base))
     try:
         yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

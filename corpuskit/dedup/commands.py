@@ -9,32 +9,33 @@ from typing import Any
 import typer
 
 from corpuskit.config import ConfigError, load_source_config
+from corpuskit.configs import corpus_root_arg
 from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_config
 from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
 from corpuskit.executors import StageRun
+from corpuskit.ingest.inputs import output_root
 from corpuskit.progress import JsonOutput, Shown, console, fail, results, summary_table
-from corpuskit.store import list_sources
+from corpuskit.store.corpus_root import corpus_sources, remote_path
 
 
 def resolve_targets(
-    targets: list[str], corpus: Path | None
-) -> tuple[Path, list[str], dict[str, Any] | None, str]:
+    targets: list[str], corpus: str | None
+) -> tuple[Path | str, list[str], dict[str, Any] | None, str]:
     """(corpus, source names, the configs' shared ``dedup:`` section, where it came from) from CLI args."""
     names: list[str] = []
     sections: list[tuple[str, dict[str, Any] | None]] = []
-    corpora: set[Path] = set()
+    corpora: set[Path | str] = set()
     for t in targets:
         if t.endswith((".yaml", ".yml")):
             cfg = load_source_config(t)
-            out = cfg.output if cfg.output.is_absolute() else cfg.base_dir() / cfg.output  # as ingest does
-            corpora.add(out.resolve())
+            corpora.add(corpus_root_arg(output_root(cfg), resolve=True))  # as ingest does
             names.append(cfg.name)
             sections.append((t, cfg.dedup))
         else:
             names.append(t)
     if corpus is not None:
-        corpora = {corpus.resolve()}
+        corpora = {corpus_root_arg(corpus, resolve=True)}
     if len(corpora) != 1:
         raise ConfigError(
             "give --corpus DIR with source names, or source configs that share one output folder"
@@ -58,7 +59,9 @@ def register(app: typer.Typer) -> None:
     @app.command("dedup")
     def dedup_cmd(
         targets: list[str] = typer.Argument(None, help="source configs (*.yaml) or source names in --corpus"),
-        corpus: Path | None = typer.Option(None, "--corpus", "-c", help="corpus folder (with source names)"),
+        corpus: str | None = typer.Option(
+            None, "--corpus", "-c", help="corpus folder or URL (s3://bucket/corpus), with source names"
+        ),
         against: list[str] = typer.Option(
             [],
             "--against",
@@ -114,7 +117,7 @@ def register(app: typer.Typer) -> None:
                 "partition_mb": partition_mb,
             }
             cfg: DedupConfig = load_dedup_config(section, where, overrides)
-            ref = [s for s in list_sources(root) if s not in names] if against == ["all"] else list(against)
+            ref = [s for s in corpus_sources(root) if s not in names] if against == ["all"] else list(against)
             run = StageRun.from_options(
                 executor, ray_address, workers=workers, wait=wait, allow_incomplete=allow_incomplete
             )
@@ -159,6 +162,6 @@ def register(app: typer.Typer) -> None:
                 )
             )
             results.print(render_overlap(result.overlap))
-            saved = overlap_json or overlap_file(root)
+            saved = overlap_json or remote_path(root, overlap_file)
             results.print(f"overlap matrix saved to {saved}")
             console.print("timings (s): " + json.dumps({k: round(v, 2) for k, v in result.seconds.items()}))

@@ -185,24 +185,31 @@ def dedup_sources(
 
     Holds the lock of every source it writes (``against`` sources: a shared lock, they are only read);
     refuses sources with failed or missing inputs unless ``run.allow_incomplete``. ``run_options``: fields
-    of ``run`` to change (``executor="ray"``); ``run.workers``, when given, replaces ``cfg.workers``."""
+    of ``run`` to change (``executor="ray"``); ``run.workers``, when given, replaces ``cfg.workers``.
+    A remote ``corpus`` (``s3://...``) is worked on in a local working copy (:mod:`~.store.corpus_root`)."""
+    from corpuskit.store.corpus_root import local_corpus
+
     run = run.replace(**run_options)
     if run.workers is not None:
         cfg = cfg.model_copy(update={"workers": run.workers})
-    corpus = Path(corpus)
+    against = [s for s in against if s not in sources]
+    with local_corpus(corpus, "corpuskit dedup", write=sources, read=against, wait=run.wait) as local:
+        _check_sources(local, [*sources, *against], run.allow_incomplete)
+        stores = [SourceStore(local, s) for s in sources]
+        shared = [SourceStore(local, s) for s in against]
+        with source_locks(stores, "corpuskit dedup", wait=run.wait, shared=shared):
+            return _dedup_locked(local, sources, cfg, against, progress, overlap_path, run.executor)
+
+
+def _check_sources(corpus: Path, names: list[str], allow_incomplete: bool) -> None:
     known = set(list_sources(corpus))
-    for s in [*sources, *against]:
+    for s in names:
         if s not in known:
             raise ConfigError(
                 f"source {s!r} not found in corpus {corpus} (have: {', '.join(sorted(known)) or 'none'})"
             )
-    against = [s for s in against if s not in sources]
-    for s in [*sources, *against]:
-        require_complete(corpus, s, stage="dedup", allow_incomplete=run.allow_incomplete)
-    stores = [SourceStore(corpus, s) for s in sources]
-    shared = [SourceStore(corpus, s) for s in against]
-    with source_locks(stores, "corpuskit dedup", wait=run.wait, shared=shared):
-        return _dedup_locked(corpus, sources, cfg, against, progress, overlap_path, run.executor)
+    for s in names:
+        require_complete(corpus, s, stage="dedup", allow_incomplete=allow_incomplete)
 
 
 def _dedup_locked(

@@ -44,6 +44,7 @@ from corpuskit.store.commits import (
     read_part,
     record_failure,
 )
+from corpuskit.store.corpus_root import local_corpus
 from corpuskit.store.units import Unit, UnitFailure, run_units
 
 __all__ = [
@@ -66,7 +67,7 @@ __all__ = [
 @dataclass
 class IngestSummary:
     source: str
-    corpus: Path
+    corpus: Path | str  # a local folder or the corpus URL
     results: list[ShardResult]
     seconds: float
     removed_stale: list[str]
@@ -101,11 +102,16 @@ def ingest(
     run = run.replace(**run_options)
     # A broken install fails every input the same way: say so once, before anything is read or written.
     get_connector_class(cfg.kind)(cfg.connector_options()).check_environment()
-    store = source_store(cfg)
-    with source_lock(store, "corpuskit ingest", wait=run.wait):
-        return _ingest_locked(
-            cfg, store, workers=run.workers, force=force, executor=run.executor, progress=progress
-        )
+    root = output_root(cfg)
+    with local_corpus(root, "corpuskit ingest", write=[cfg.name], wait=run.wait) as local:
+        cfg = cfg.model_copy(update={"output": local}) if local != root else cfg
+        store = source_store(cfg)
+        with source_lock(store, "corpuskit ingest", wait=run.wait):
+            summary = _ingest_locked(
+                cfg, store, workers=run.workers, force=force, executor=run.executor, progress=progress
+            )
+    summary.corpus = root
+    return summary
 
 
 def _ingest_locked(

@@ -16,9 +16,11 @@ from corpuskit.store.commits import (
 )
 
 
-def output_root(cfg: SourceConfig) -> Path:
-    """The corpus folder, relative paths resolved against the config file's folder."""
+def output_root(cfg: SourceConfig) -> Path | str:
+    """The corpus folder, relative paths resolved against the config file's folder (a URL as it is)."""
     out = cfg.output
+    if isinstance(out, str):
+        return out
     return out if out.is_absolute() else (cfg.base_dir() / out)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from corpuskit.configs import ConfigError
+from corpuskit.configs import ConfigError, corpus_root_arg
 from corpuskit.mix.config import StudyConfig, flags_study, load_study_config
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import (
@@ -22,7 +22,7 @@ from corpuskit.mix.sampler import (
     parse_tokens,
 )
 from corpuskit.progress import JsonOutput, fail, rate_text
-from corpuskit.store import list_sources
+from corpuskit.store.corpus_root import corpus_sources, local_corpus
 
 if TYPE_CHECKING:
     from corpuskit.mix.plan import MixturePlan
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
     def mix(
         weights: str = typer.Option(None, "--weights", "-w", help="token shares, e.g. web=0.5,books=0.3"),
         tokens: str = typer.Option(None, "--tokens", "-n", help="token budget, e.g. 50M or 1B"),
-        corpus: Path = typer.Option(Path("corpus"), "--corpus", help="corpus folder"),
+        corpus: str = typer.Option("corpus", "--corpus", help="corpus folder or URL (s3://bucket/corpus)"),
         out: Path = typer.Option(None, "--out", "-o", help="mixture folder (or study folder with --config)"),
         tokenizer: str = typer.Option("bytes", "--tokenizer", help="'bytes' or a tokenizer.json"),
         seed: int = typer.Option(0, "--seed", help="sampling seed"),
@@ -60,21 +60,27 @@ def register(app: typer.Typer) -> None:
                     cfg = load_study_config(config)
                     if out is not None:
                         cfg = cfg.model_copy(update={"out": out.resolve()})
-                    run_study(cfg, jout, dry_run=dry_run)
+                    with local_corpus(cfg.corpus, "corpuskit mix", read=None) as local:
+                        run_study(
+                            cfg.model_copy(update={"corpus": local}), jout, dry_run=dry_run, name=cfg.corpus
+                        )
                     return
-                cfg = flags_study(
-                    weights,
-                    tokens,
-                    corpus,
-                    out,
-                    tokenizer,
-                    seed,
-                    allow_repeat,
-                    max_epochs,
-                    heldout_bytes,
-                    dry_run,
-                )
-                run_study(cfg, jout, dry_run=dry_run, single_out=None if out is None else out.resolve())
+                root = corpus_root_arg(corpus)
+                with local_corpus(root, "corpuskit mix", read=None) as local:
+                    cfg = flags_study(
+                        weights,
+                        tokens,
+                        local,
+                        out,
+                        tokenizer,
+                        seed,
+                        allow_repeat,
+                        max_epochs,
+                        heldout_bytes,
+                        dry_run,
+                    )
+                    single = None if out is None else out.resolve()
+                    run_study(cfg, jout, dry_run=dry_run, single_out=single, name=root)
             except (MixError, ConfigError) as e:
                 raise fail(str(e)) from None
 
@@ -82,7 +88,7 @@ def register(app: typer.Typer) -> None:
 
     @tok_app.command("train")
     def train(
-        corpus: Path = typer.Option(Path("corpus"), "--corpus", help="corpus folder"),
+        corpus: str = typer.Option("corpus", "--corpus", help="corpus folder or URL"),
         out: Path = typer.Option(Path("tokenizer.json"), "--out", "-o", help="where to write tokenizer.json"),
         vocab_size: int = typer.Option(32_000, "--vocab-size", help="vocabulary size incl. 256 byte tokens"),
         sample: str = typer.Option("100M", "--sample-bytes", help="training text, split evenly by source"),
@@ -92,9 +98,10 @@ def register(app: typer.Typer) -> None:
         json_out: str = typer.Option(None, "--json", help=JSON_HELP),
     ) -> None:
         """Train a byte-level BPE on a sample balanced across sources (held-out sets excluded)."""
+        root = corpus_root_arg(corpus)
         try:
-            names = [s.strip() for s in sources.split(",")] if sources else list_sources(corpus)
-            known = list_sources(corpus)
+            known = corpus_sources(root)
+            names = [s.strip() for s in sources.split(",")] if sources else known
             unknown = sorted(set(names) - set(known))
             if unknown or not names:
                 raise MixError(f"unknown source(s) {unknown}; the corpus {corpus} has: {', '.join(known)}")
@@ -103,14 +110,19 @@ def register(app: typer.Typer) -> None:
             budget = parse_tokens(sample)
         except MixError as e:
             raise fail(str(e)) from None
-        with JsonOutput(json_out) as jout:
-            train_tokenizer(corpus, out, vocab_size, budget, names, seed, heldout_bytes, jout)
+        with JsonOutput(json_out) as jout, local_corpus(root, "corpuskit tokenizer", read=names) as local:
+            train_tokenizer(local, out, vocab_size, budget, names, seed, heldout_bytes, jout, name=str(root))
 
     app.add_typer(tok_app, name="tokenizer")
 
 
 def run_study(
-    cfg: StudyConfig, jout: JsonOutput, *, dry_run: bool = False, single_out: Path | None = None
+    cfg: StudyConfig,
+    jout: JsonOutput,
+    *,
+    dry_run: bool = False,
+    single_out: Path | None = None,
+    name: str | Path | None = None,
 ) -> None:
     """Show the held-out sets and plans, then (unless ``dry_run``) build every mixture and show each."""
     from corpuskit.mix.context import open_study
@@ -119,6 +131,7 @@ def run_study(
     from corpuskit.progress import Shown, console, results, summary_table
 
     ctx = open_study(cfg.corpus, cfg.tokenizer, cfg.heldout, cfg.decontam)
+    ctx.corpus_name = str(name) if name is not None and str(name) != str(cfg.corpus) else ""
     pools = {
         s: {
             "kept_documents": p.kept_documents,
@@ -214,6 +227,7 @@ def train_tokenizer(
     seed: int,
     heldout_bytes: int,
     jout: JsonOutput,
+    name: str = "",
 ) -> None:
     """Train the BPE on a balanced sample, write it with its ``.meta.json`` and show what it was fed."""
     from corpuskit.documents import package_versions
@@ -235,7 +249,7 @@ def train_tokenizer(
         "sample_bytes": n_bytes,
         "seed": seed,
         "heldout_bytes": heldout_bytes,
-        "corpus": str(Path(corpus).resolve()),
+        "corpus": name if "://" in name else str(Path(corpus).resolve()),
         "versions": package_versions(),
     }
     atomic_write_json(out.with_suffix(".meta.json"), meta)

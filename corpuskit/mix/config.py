@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from corpuskit.configs import ConfigError, load_yaml, require_unique, validate
+from corpuskit.configs import ConfigError, CorpusRoot, load_yaml, require_unique, validate
 from corpuskit.mix.decontam import DEFAULT_NGRAM
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, normalise_weights, parse_tokens, parse_weights
@@ -63,7 +63,9 @@ class MixtureConfig(_Strict):
 
 
 class StudyConfig(_Strict):
-    corpus: Path = Field(Path("corpus"), description="corpus folder (one sub-folder per source)")
+    corpus: CorpusRoot = Field(
+        Path("corpus"), description="corpus folder (one sub-folder per source) or URL (s3://bucket/corpus)"
+    )
     out: Path = Field(Path("mixes"), description="study folder; mixtures go to <out>/<name>/")
     tokenizer: str = Field("bytes", description="'bytes' or a tokenizer.json path")
     seed: int = 0
@@ -88,7 +90,7 @@ class StudyConfig(_Strict):
             tok = str((base / tok).resolve())
         return self.model_copy(
             update={
-                "corpus": (base / self.corpus).resolve(),
+                "corpus": self.corpus if isinstance(self.corpus, str) else (base / self.corpus).resolve(),
                 "out": (base / self.out).resolve(),
                 "tokenizer": tok,
             }

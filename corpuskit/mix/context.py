@@ -32,6 +32,7 @@ class StudyContext:
     heldout_settings: HeldoutSettings
     decontam_settings: DecontamSettings
     decontaminator: Decontaminator | None = None
+    corpus_name: str = ""  # how manifests name the corpus when ``corpus`` is a working copy of a URL
 
 
 def open_study(

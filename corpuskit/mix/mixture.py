@@ -155,7 +155,7 @@ def _manifest(
         },
         "seed": settings["seed"],
         "config": {
-            "corpus": str(ctx.corpus),
+            "corpus": ctx.corpus_name or str(ctx.corpus),
             "tokenizer": ctx.tokenizer_spec,
             "mixture": mix.model_dump(mode="json"),
             "max_epochs": settings["max_epochs"],

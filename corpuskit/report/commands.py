@@ -13,7 +13,9 @@ from corpuskit.progress import Shown, results
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
-        corpus: Annotated[Path, typer.Argument(help="corpus folder (the `output` of the source configs)")],
+        corpus: Annotated[
+            str, typer.Argument(help="corpus folder or URL (the `output` of the source configs)")
+        ],
         mixes: Annotated[
             list[Path] | None, typer.Option("--mixes", help="a mixture folder or a study folder (repeatable)")
         ] = None,
@@ -28,11 +30,16 @@ def register(app: typer.Typer) -> None:
         pairs: Annotated[int, typer.Option(min=0, help="near-duplicate pairs shown")] = 6,
     ) -> None:
         """Write one offline HTML page (charts inline, no network) from what the stages stored."""
+        from corpuskit.configs import corpus_root_arg
         from corpuskit.report import build_report
+        from corpuskit.store.corpus_root import local_corpus
 
-        with Shown("sections") as progress:
+        with (
+            local_corpus(corpus_root_arg(corpus), "corpuskit report", read=None) as local,
+            Shown("sections") as progress,
+        ):
             path = build_report(
-                corpus,
+                local,
                 mixes=mixes or [],
                 ablations=ablation or [],
                 out=out,

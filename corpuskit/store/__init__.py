@@ -7,6 +7,10 @@
 - :mod:`~corpuskit.store.read`: reading a source joined with its current attribute sets.
 - :mod:`~corpuskit.store.lock`: one writer per source.
 - :mod:`~corpuskit.store.units`: the resumable unit-of-work runner every stage uses.
+- :mod:`~corpuskit.store.corpus_root`: a corpus root that is a URL (``s3://``, any fsspec URL), worked on
+  in a local working copy: :mod:`~corpuskit.store.remote` (object I/O), :mod:`~corpuskit.store.sync`
+  (pull committed units, push them back record last), :mod:`~corpuskit.store.remote_lock` (a lock
+  object per source), :mod:`~corpuskit.store.mirrors` (commits pushed as they happen).
 """
 
 from corpuskit.store.atomic import atomic_write_json, atomic_write_parquet, read_json, remove_temp_files

@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpuskit.store import mirrors
 from corpuskit.store.atomic import atomic_write_json, file_digest, read_json
 from corpuskit.store.layout import SourceStore
 
@@ -152,6 +153,7 @@ def commit_part(
         **info,
     }
     atomic_write_json(store.part_commit(key), record)
+    mirrors.committed(store, store.part_commit(key))
     store.part_failure(key).unlink(missing_ok=True)
     return record
 
@@ -207,11 +209,29 @@ def failures(store: SourceStore) -> list[dict[str, Any]]:
 
 def clear_part(store: SourceStore, key: str) -> None:
     """Remove a part entirely (its record first, so it is never visible half-removed), then its files."""
+    if store.part_commit(key).exists():
+        mirrors.retracting(store, store.part_commit(key))
     store.part_commit(key).unlink(missing_ok=True)
     for p in store.documents_dir.glob(f"part-{key}-*.parquet"):
         p.unlink(missing_ok=True)
     for p in store.documents_dir.glob(f".part-{key}-*.tmp"):
         p.unlink(missing_ok=True)
+
+
+def named_files(store: SourceStore, record: Any) -> list[tuple[Path, int, str | None]] | None:
+    """(path, bytes, digest or None) of each file a commit record names; None when ``record`` is not a
+    commit record (a failure record, the plan, a foreign file)."""
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        return None
+    try:
+        if record.get("stage") == "ingest":
+            return [(store.documents_dir / f["name"], int(f["bytes"]), f["digest"]) for f in record["files"]]
+        if "set" in record:
+            f = record["file"]
+            return [(store.attribute_file(record["set"], f["name"]), int(f["bytes"]), None)]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- attributes
@@ -222,8 +242,9 @@ def commit_attribute(
 ) -> None:
     """Record that ``out_file`` (already written atomically) holds set ``set_name`` for document file
     ``doc``, computed with ``params``."""
+    record = store.attribute_commit(set_name, doc.name)
     atomic_write_json(
-        store.attribute_commit(set_name, doc.name),
+        record,
         {
             "format": FORMAT,
             "set": set_name,
@@ -233,6 +254,7 @@ def commit_attribute(
             "committed_at": now(),
         },
     )
+    mirrors.committed(store, record)
 
 
 def attribute_current(store: SourceStore, set_name: str, doc: FileRecord, params: str | None = None) -> bool:
@@ -253,6 +275,8 @@ def attribute_current(store: SourceStore, set_name: str, doc: FileRecord, params
 
 
 def remove_attribute(store: SourceStore, set_name: str, doc_name: str) -> None:
+    if store.attribute_commit(set_name, doc_name).exists():
+        mirrors.retracting(store, store.attribute_commit(set_name, doc_name))
     store.attribute_commit(set_name, doc_name).unlink(missing_ok=True)
     store.attribute_file(set_name, doc_name).unlink(missing_ok=True)
 

@@ -8,9 +8,13 @@
     <corpus>/<source>/_commits/documents/part-<key>.failed.json  why the last try of that input failed
     <corpus>/<source>/_commits/documents/_plan.json            the inputs the last ingest set out to do
     <corpus>/<source>/_commits/<set>/part-<key>-<n>.json       commit record of one attribute file
-    <corpus>/<source>/_lock                                    one writer per source (flock)
+    <corpus>/<source>/_lock                                    one writer per source (flock; on object
+                                                               storage a lock object, store/remote_lock.py)
     <corpus>/<source>/manifest.json, curate.json, funnel.json  summaries for people
     <corpus>/_dedup/overlap.json                               cross-source overlap (dedup)
+
+A corpus root may also be a URL (``s3://bucket/corpus``): the same layout, under the URL, reached through
+a local working copy of it (:mod:`corpuskit.store.corpus_root`), whose relative paths are the object keys.
 
 Commit records live under ``_commits`` (a name other tools skip), so ``documents/`` and each
 ``attributes/<set>/`` folder hold only Parquet files: pyarrow, duckdb, Spark and Hugging Face datasets
@@ -30,6 +34,7 @@ MINHASH = "minhash"  # dedup: text hash + MinHash signature
 DEDUP = "dedup"  # dedup: cluster and keep/drop decision
 DOCUMENTS = "documents"
 
+DATA_FILE = re.compile(r"^part-[A-Za-z0-9_.-]+\.parquet$")  # the names the store gives data files
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
@@ -63,11 +68,20 @@ class SourceStore:
     def documents_dir(self) -> Path:
         return self.root / DOCUMENTS
 
+    @property
+    def attributes_root(self) -> Path:
+        return self.root / "attributes"
+
     def attributes_dir(self, set_name: str) -> Path:
-        return self.root / "attributes" / set_name
+        return self.attributes_root / set_name
+
+    @property
+    def commits_root(self) -> Path:
+        """Every commit record, failure record and plan of the source is under this folder."""
+        return self.root / "_commits"
 
     def commits_dir(self, stage: str) -> Path:
-        return self.root / "_commits" / stage
+        return self.commits_root / stage
 
     def part_commit(self, key: str) -> Path:
         return self.commits_dir(DOCUMENTS) / f"part-{key}.json"
@@ -100,14 +114,24 @@ class SourceStore:
         """A per-source summary for people (``curate.json``, ``funnel.json``)."""
         return self.root / name
 
+    def data_dirs(self) -> tuple[Path, Path]:
+        """The folders of data files (documents, attribute sets): a file there counts only when a commit
+        record names it."""
+        return self.documents_dir, self.attributes_root
+
     def attribute_sets(self) -> list[str]:
-        adir = self.root / "attributes"
+        adir = self.attributes_root
         return sorted(p.name for p in adir.iterdir() if p.is_dir()) if adir.is_dir() else []
 
 
 def overlap_file(corpus: Path | str) -> Path:
     """The corpus-wide cross-source overlap matrix written by dedup."""
     return Path(corpus) / "_dedup" / "overlap.json"
+
+
+def corpus_files(corpus: Path | str) -> list[Path]:
+    """The corpus-wide files (not of one source) that a copy of the corpus carries."""
+    return [overlap_file(corpus)]
 
 
 def list_sources(corpus: Path | str) -> list[str]:

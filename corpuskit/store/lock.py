@@ -16,6 +16,17 @@ from pathlib import Path
 from corpuskit.store.layout import SourceStore
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class SourceBusy(Exception):
     """Another process is writing this source (CLI exit code 3)."""
 
@@ -29,13 +40,21 @@ def _holder(path: Path) -> str:
     return f"another `{command or 'corpuskit'}` (pid {pid})" if pid else "another process"
 
 
+_held: dict[Path, bool] = {}  # lock files this process holds -> exclusively?
+
+
 @contextlib.contextmanager
 def source_lock(
     store: SourceStore, command: str, *, wait: bool = False, shared: bool = False
 ) -> Iterator[None]:
     """Hold the source's lock for the ``with`` block: exclusive for writers, ``shared`` for readers that
-    must not see a source change under them. Raises :class:`SourceBusy` unless ``wait``."""
+    must not see a source change under them. Raises :class:`SourceBusy` unless ``wait``. A process that
+    already holds the lock (a remote corpus's working copy is locked around the stage) holds it again."""
     store.root.mkdir(parents=True, exist_ok=True)
+    key = store.lock_file.resolve()
+    if key in _held and (_held[key] or shared):
+        yield
+        return
     fd = os.open(store.lock_file, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
@@ -52,7 +71,11 @@ def source_lock(
         if not shared:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
-        yield
+        _held[key] = not shared
+        try:
+            yield
+        finally:
+            _held.pop(key, None)
     finally:
         os.close(fd)  # releases the lock
 

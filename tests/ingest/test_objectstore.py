@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,44 +15,18 @@ import pytest
 from typer.testing import CliRunner
 
 pytest.importorskip("s3fs", reason="s3:// inputs need s3fs: pip install -e '.[s3]'")
-moto_server = pytest.importorskip("moto.server", reason="the S3 tests need moto[s3] and flask (dev extra)")
+pytest.importorskip("moto.server", reason="the S3 tests need moto[s3] and flask (dev extra)")
 boto3 = pytest.importorskip("boto3", reason="the S3 tests need boto3 (the dev extra)")
 
 from corpuskit.cli import app  # noqa: E402
 from corpuskit.config import ConfigError, load_source_config  # noqa: E402
 from corpuskit.ingest import ingest  # noqa: E402
 from corpuskit.store import scan_documents  # noqa: E402
+from tests.support import moto_s3  # noqa: E402
+
+endpoint, s3 = moto_s3.endpoint, moto_s3.s3  # the shared fixtures
 
 FILES = ("cc_en_head-0091.jsonl.gz", "cc_en_head-0174.jsonl.gz")
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """A fresh bucket on the local server; dummy credentials, no profile or config file is read."""
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(var, value)
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(var, raising=False)
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    bucket = f"b-{tmp_path.name.lower().replace('_', '-')}"[:60]
-    client.create_bucket(Bucket=bucket)
-    return client, bucket
 
 
 def put(s3, key: str, path: Path) -> None:
