@@ -265,13 +265,15 @@ def test_killing_only_the_main_process_leaves_no_worker(tmp_path):
         assert len(children) == 2, "the pool should have started its two workers"
         os.kill(proc.pid, signal.SIGKILL)  # only the main process
         proc.wait(timeout=30)
-        deadline = time.time() + 5
+        # a worker still importing when its parent dies exits once its initializer sees the new parent:
+        # that can take many seconds on a loaded machine, so the grace is generous (a leak is forever)
+        deadline = time.time() + 30
         while time.time() < deadline and any(_alive(c) for c in children):
             time.sleep(0.1)
         alive = [c for c in children if _alive(c)]
         for c in alive:
             os.kill(c, signal.SIGKILL)
-        assert not alive, f"workers {alive} outlived their parent by 5 s"
+        assert not alive, f"workers {alive} outlived their parent by 30 s"
         gate.set()
         # the next run cleans up and completes
         assert subprocess.run([*CLI, "ingest", str(cfg), "--workers", "2"], cwd=tmp_path).returncode == 0
