@@ -222,7 +222,10 @@ class Extractor:
         if self.options.extractor == "trafilatura":
             from trafilatura import extract
 
-            return extract(html, **self.settings()) or ""
+            from corpuskit.connectors.pagetree import load_tree
+
+            tree = load_tree(html)  # what trafilatura would parse, on faster element classes
+            return (extract(tree, **self.settings()) or "") if tree is not None else ""
         from resiliparse.extract.html2text import extract_plain_text
 
         return extract_plain_text(html, **self.settings())

@@ -1,0 +1,55 @@
+"""A decoded page -> the lxml tree trafilatura would build from it, with lxml's C-level element classes.
+
+``trafilatura.extract`` parses a string with ``lxml.html``'s parser, whose element-class lookup is a Python
+method (``HtmlElementClassLookup.lookup``) called each time lxml hands an element to Python: over a
+million calls on the benchmark's 441 pages, several per cent of the extraction. The classes it returns
+differ from ``HtmlElement`` only by form helpers (``FormElement.fields``, ``InputElement.value``, ...) that
+trafilatura never uses, and trafilatura's parser drops comments and processing instructions, so a parser
+with the same options and lxml's C default lookup (every element an ``HtmlElement``) gives the same
+extraction. trafilatura copies a tree it is given, and its own later copies keep the tree's parser, so
+the whole extraction runs on the fast classes. :func:`load_tree` repeats ``trafilatura.utils.load_html``
+step for step on that parser; the benchmark and tests/ingest/test_pagetree.py check the output is the same
+as ``trafilatura.extract`` on the string, page by page.
+"""
+
+from __future__ import annotations
+
+import lxml.etree
+import lxml.html
+from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+# trafilatura.utils.HTML_PARSER's options, with the C default lookup instead of HtmlElementClassLookup
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction
+    )
+)
+
+
+def _from_bytes(html: str) -> lxml.html.HtmlElement | None:
+    try:
+        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+    except Exception:  # noqa: BLE001 - as trafilatura: an unparsable page has no tree
+        return None
+
+
+def load_tree(html: str) -> lxml.html.HtmlElement | None:
+    """The tree ``trafilatura.utils.load_html(html)`` returns (None where it rejects the page)."""
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = repair_faulty_html(html, beginning)
+    tree, fallback = None, False
+    try:
+        tree = lxml.html.fromstring(html, parser=_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported."
+        tree, fallback = _from_bytes(html), True
+    except Exception:  # noqa: BLE001, S110 - as trafilatura: a parser error leaves no tree
+        pass
+    if (tree is None or len(tree) < 1) and not fallback:
+        tree = _from_bytes(html)
+    if tree is not None and dubious and len(tree) < 2:
+        return None
+    return tree
