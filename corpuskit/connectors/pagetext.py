@@ -248,6 +248,8 @@ def extract_text(extractor: Extractor, html: str, locator: str) -> str | Skip:
 def html_to_text(
     extractor: Extractor, body: bytes, http_charset: str | None, locator: str
 ) -> tuple[str, str] | Skip:
+    if body.isspace() or not body:  # an empty 200 response: no extractor can find text in it
+        return Skip("empty_page", locator, "the page is empty or only whitespace")
     decoded = decode_html(body, http_charset)
     if decoded is None:
         return Skip("decode_error", locator, f"no charset decodes the page (declared {http_charset!r})")

@@ -212,6 +212,7 @@ def test_status_content_type_and_size_reasons(tmp_path: Path) -> None:
             {"url": "http://a.test/big", "body": page("Big", "word " * 5000)},
             {"url": "http://a.test/empty", "body": b"<html><body><script>var x=1;</script></body></html>"},
             {"url": "http://a.test/octet", "body": page("Sniffed"), "ctype": "application/octet-stream"},
+            {"url": "http://a.test/blank", "body": b" \r\n\t "},
         ],
     )
     out = read(p, max_html_bytes=20_000)
@@ -222,6 +223,7 @@ def test_status_content_type_and_size_reasons(tmp_path: Path) -> None:
         ("record=3", "non_html"),
         ("record=4", "html_too_large"),
         ("record=5", "empty_extraction"),
+        ("record=7", "empty_page"),  # nothing to extract from: the extractor is not called
     ]
     redirect = next(s for s in out if isinstance(s, Skip) and s.reason == "redirect")
     assert "301" in redirect.detail and "http://a.test/" in redirect.detail
