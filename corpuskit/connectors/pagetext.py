@@ -194,6 +194,7 @@ class Extractor:
     def __init__(self, options: WebOptions):
         self.options = options
         self._dedup: Any = False
+        self._trafilatura: Any = None  # trafilatura's options object for settings(), built once per file
         if options.extractor == "trafilatura":
             import trafilatura  # noqa: F401 - fail early, in the parent, when missing
         else:
@@ -205,6 +206,7 @@ class Extractor:
             from trafilatura.settings import LRU_SIZE
 
             self._dedup = LRUCache(maxsize=LRU_SIZE)
+        self._trafilatura = None
 
     def settings(self) -> dict[str, Any]:
         """The keyword arguments passed to the library (what the benchmark's direct call uses)."""
@@ -222,10 +224,12 @@ class Extractor:
         if self.options.extractor == "trafilatura":
             from trafilatura import extract
 
-            from corpuskit.connectors.pagetree import load_tree
+            from corpuskit.connectors.pagetree import extraction_options, load_tree
 
+            if self._trafilatura is None:
+                self._trafilatura = extraction_options(self.settings())
             tree = load_tree(html)  # what trafilatura would parse, on faster element classes
-            return (extract(tree, **self.settings()) or "") if tree is not None else ""
+            return (extract(tree, options=self._trafilatura) or "") if tree is not None else ""
         from resiliparse.extract.html2text import extract_plain_text
 
         return extract_plain_text(html, **self.settings())

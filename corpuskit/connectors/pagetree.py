@@ -8,14 +8,18 @@ trafilatura never uses, and trafilatura's parser drops comments and processing i
 with the same options and lxml's C default lookup (every element an ``HtmlElement``) gives the same
 extraction. trafilatura copies a tree it is given, and its own later copies keep the tree's parser, so
 the whole extraction runs on the fast classes. :func:`load_tree` repeats ``trafilatura.utils.load_html``
-step for step on that parser; the benchmark and tests/ingest/test_pagetree.py check the output is the same
-as ``trafilatura.extract`` on the string, page by page.
+step for step on that parser, and :func:`extraction_options` builds trafilatura's options object once per
+file instead of once per page; the benchmark and tests/ingest/test_pagetree.py check the output is the same
+as ``trafilatura.extract`` on the string with the same keyword arguments, page by page.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import lxml.etree
 import lxml.html
+from trafilatura.settings import Extractor as TrafilaturaOptions
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 # trafilatura.utils.HTML_PARSER's options, with the C default lookup instead of HtmlElementClassLookup
@@ -27,6 +31,17 @@ _PARSER.set_element_class_lookup(
         element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction
     )
 )
+
+
+def extraction_options(settings: dict[str, Any]) -> TrafilaturaOptions:
+    """The options object ``trafilatura.extract(html, **settings)`` builds on every call, built once:
+    ``extract(tree, options=...)`` then skips that work (its other arguments keep their defaults)."""
+    return TrafilaturaOptions(
+        precision=settings["favor_precision"],
+        comments=settings["include_comments"],
+        tables=settings["include_tables"],
+        dedup=settings["deduplicate"],
+    )
 
 
 def _from_bytes(html: str) -> lxml.html.HtmlElement | None:

@@ -31,25 +31,30 @@ ODD = [
     + "Form elements are HtmlElement here. " * 20
     + "</p></main><!-- a comment --><?pi x?></body></html>",
     "<html><body>\x00\x01 control\x0b chars <p>" + "text " * 80 + "</p></body></html>",
+    "<html><body><article><p>"
+    + "Intro words. " * 30
+    + "</p><table><tr><td>"
+    + "</td><td>".join(f"cell {i} has some words" for i in range(40))
+    + "</td></tr></table></article></body></html>",
 ]
 
 
-def _same_as_trafilatura(pages: list[str]) -> int:
-    """Pages whose extraction via load_tree equals trafilatura.extract on the string (one dedup cache
-    each, in order, as the connector keeps one per file)."""
-    settings = Extractor(WebOptions()).settings()
-    direct, tree = LRUCache(maxsize=1024), LRUCache(maxsize=1024)
-    same = 0
-    for html in pages:
-        want = extract(html, **{**settings, "deduplicate": direct})
-        t = load_tree(html)
-        got = extract(t, **{**settings, "deduplicate": tree}) if t is not None else None
-        same += got == want
-    return same
+def _same_as_trafilatura(pages: list[str], **settings: object) -> int:
+    """Pages the connector's extractor (tree + options object) extracts as trafilatura.extract does on the
+    string with the same keyword arguments (one dedup cache each, in order, as in one file)."""
+    ours = Extractor(WebOptions(trafilatura=settings))
+    ours.new_file()
+    kwargs = ours.settings()
+    kwargs["deduplicate"] = LRUCache(maxsize=1024) if kwargs["deduplicate"] else False
+    return sum(ours(html) == (extract(html, **kwargs) or "") for html in pages)
 
 
-def test_odd_inputs_extract_as_trafilatura_does() -> None:
-    assert _same_as_trafilatura(ODD) == len(ODD)
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"favor_precision": False, "include_tables": False, "include_comments": True, "deduplicate": False}],
+)
+def test_odd_inputs_extract_as_trafilatura_does(settings: dict[str, bool]) -> None:
+    assert _same_as_trafilatura(ODD, **settings) == len(ODD)
     assert load_tree("") is None and load_tree("plain text, no markup at all") is None
 
 
