@@ -104,6 +104,18 @@ def test_whirlwind_resiliparse_extracts_the_same_page(shared_data: Path) -> None
     assert "Hilario Lopez Ferrer" in rec.text and "Menú principal" not in rec.text
 
 
+@pytest.mark.parametrize("charset", ["utf-8", "utf-8-sig", "cp1252"])
+def test_resiliparse_on_the_page_bytes_equals_on_the_decoded_page(charset: str) -> None:
+    """UTF-8 pages go to resiliparse as their bytes (no re-encoding); the text is the same as from the str."""
+    cjk = " 大きさ" if charset != "cp1252" else ""
+    body = page("Größe –" + cjk, "Ünïcödé wörds –" + cjk, "utf-8").decode("utf-8").encode(charset)
+    ex = pagetext.Extractor(WebOptions(extractor="resiliparse"))
+    html, used = decode_html(body)
+    assert used == charset
+    text, _ = pagetext.html_to_text(ex, body, None, "x")
+    assert text == ex(html).strip() and "Größe" in text
+
+
 def test_whirlwind_wet_is_taken_as_text(shared_data: Path) -> None:
     (wet,) = records(read(shared_data / "web/commoncrawl_whirlwind/whirlwind.warc.wet.gz"))
     assert wet.url == "https://an.wikipedia.org/wiki/Escopete"
