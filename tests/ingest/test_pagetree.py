@@ -73,3 +73,14 @@ def test_real_pages_extract_as_trafilatura_does(shared_data: Path) -> None:
     if len(pages) < 40:
         pytest.skip("evaluation pages not found")
     assert _same_as_trafilatura(pages) == len(pages)
+
+
+def test_repair_is_trafilaturas() -> None:
+    from trafilatura.utils import repair_faulty_html as theirs
+
+    from corpuskit.connectors.pagetree import repair_faulty_html as ours
+
+    cases = [*ODD, "<!doctype html/>\n<html/>\n<p>x\x1f\ufffe</p>", "\x00" * 3 + "<html />", "x\uffffy\n"]
+    for html in cases:
+        beginning = html[:50].lower()
+        assert ours(html, beginning) == theirs(html, beginning)
