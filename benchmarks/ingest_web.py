@@ -7,7 +7,10 @@ and trafilatura evaluation sets) are written into temporary per-record-gzip WARC
 ``2 x workers`` files), optionally repeated. The same files, with the same worker count, are ingested by
 ``corpuskit ingest`` (trafilatura and resiliparse; writes Parquet) and by datatrove's ``WarcReader`` ->
 ``Trafilatura(favour_precision=True)`` -> ``JsonlWriter`` in the /tmp/dt venv (made if missing, as
-../shared/peers/README.md says). Figures: documents/s, MB/s of HTML payload, the median of ``--runs``.
+../shared/peers/README.md says). Figures: documents/s, MB/s of HTML payload and CPU time (of the run's
+worker processes too), the best of ``--runs`` interleaved runs, at the given worker count for both tools;
+the floor (``trafilatura.extract`` alone, on the string and on corpuskit's pre-parsed tree); and equal
+work: which pages each tool emitted, and whether their texts agree.
 
 Quality. Per page, token-level precision / recall / F1 of the extracted text against the ScrapingHub
 human ``articleBody`` (181 pages; tokens are ``\\w+`` lower-cased, bag-of-words overlap, averaged over
@@ -24,6 +27,7 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -90,8 +94,14 @@ def build_warcs(folder: Path, n_files: int, repeat: int) -> tuple[int, int]:
     return len(items), sum(len(b) for _, b in items)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker pool, once it has shut down)."""
+    me, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
+
+
 def run_corpuskit(warc_dir: Path, out_dir: Path, workers: int, extractor: str) -> tuple[float, int, float]:
-    """(wall seconds, documents written, CPU seconds of this process: all of the work with 1 worker)."""
+    """(wall seconds, documents written, CPU seconds of this process and its workers, start-ups included)."""
     from corpuskit.config import SourceConfig
     from corpuskit.ingest import ingest
 
@@ -103,9 +113,13 @@ def run_corpuskit(warc_dir: Path, out_dir: Path, workers: int, extractor: str) -
         output=out_dir,
         options={"extractor": extractor},
     )
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     summary = ingest(cfg, workers=workers, force=True)
-    return time.perf_counter() - t0, sum(r.documents for r in summary.results), time.process_time() - c0
+    _SKIPS[extractor] = dict(sorted(summary.errors.items()))
+    return time.perf_counter() - t0, sum(r.documents for r in summary.results), cpu_seconds() - c0
+
+
+_SKIPS: dict[str, dict[str, int]] = {}  # extractor -> skip reasons of its last run
 
 
 DT_SCRIPT = r"""
@@ -126,7 +140,11 @@ t0 = time.perf_counter()
 ex.run()
 wall = time.perf_counter() - t0
 import resource
-ch = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers=1 runs the tasks in this process
+import multiprocess.forkserver
+# workers=1 runs the tasks in this process; with more, the pool's workers are the forkserver's children:
+# stop (and reap) the forkserver, which has reaped them, so their CPU time is counted here
+multiprocess.forkserver._forkserver._stop()
+ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 me = resource.getrusage(resource.RUSAGE_SELF)
 cpu = ch.ru_utime + ch.ru_stime + me.ru_utime + me.ru_stime
 print(json.dumps({"wall": wall, "cpu": cpu}))
@@ -178,23 +196,33 @@ def startup_cpu(py: Path) -> float:
     return float(subprocess.run([str(py), "-c", code], capture_output=True, text=True).stdout)
 
 
-def trafilatura_direct(n_files: int, repeat: int) -> float:
-    """CPU seconds of ``trafilatura.extract`` alone on the same pages (decoded as the connector decodes
-    them, one dedup cache per WARC file as in the run): the floor for any trafilatura pipeline."""
+def trafilatura_alone(n_files: int, repeat: int) -> tuple[float, float]:
+    """CPU seconds of ``trafilatura.extract`` alone on the same pages, decoded as the connector decodes
+    them, one dedup cache per WARC file as in the run: given the string (what datatrove calls, and the
+    floor of any pipeline that does), and given corpuskit's pre-parsed tree (what corpuskit calls)."""
     from trafilatura import extract
     from trafilatura.deduplication import LRUCache
     from trafilatura.settings import LRU_SIZE
 
     from corpuskit.connectors.pagetext import Extractor, WebOptions, decode_html
+    from corpuskit.connectors.pagetree import load_tree
 
     settings = Extractor(WebOptions()).settings()
-    caches = [LRUCache(maxsize=LRU_SIZE) for _ in range(n_files)]
-    html = [decode_html(body, None) for _ in range(repeat) for _, body in pages()]
-    c0 = time.process_time()
-    for i, d in enumerate(html):
-        if d is not None:
-            extract(d[0], **{**settings, "deduplicate": caches[i % n_files]})
-    return time.process_time() - c0
+    html = [d[0] for _ in range(repeat) for _, body in pages() if (d := decode_html(body, None))]
+    out = []
+    for load in (str, load_tree):
+        caches = [LRUCache(maxsize=LRU_SIZE) for _ in range(n_files)]
+        c0 = time.process_time()
+        for i, d in enumerate(html):
+            page = load(d)
+            if page is not None:
+                extract(page, **{**settings, "deduplicate": caches[i % n_files]})
+        out.append(time.process_time() - c0)
+    return out[0], out[1]
+
+
+DT = "datatrove WarcReader+Trafilatura"
+ALONE = ("trafilatura.extract(str) alone", "trafilatura.extract(tree) alone")
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -211,6 +239,7 @@ def throughput(args: argparse.Namespace) -> None:
             f"cpu cores={os.cpu_count()}"
         )
         rows: dict[str, tuple[float, int, float]] = {}  # name -> best (wall, docs, cpu)
+        alone = [float("inf"), float("inf")]
         py = None if args.skip_datatrove else ensure_datatrove()
         counters: dict = {}
         for _ in range(args.runs):  # interleaved, so every tool sees the same machine load
@@ -220,36 +249,63 @@ def throughput(args: argparse.Namespace) -> None:
                 rows[name] = _best(rows.get(name), run)
             if py is not None:
                 wall, docs, cpu, counters = run_datatrove(py, warc_dir, tmp_p / "dt", args.workers, n_files)
-                rows["datatrove WarcReader+Trafilatura"] = _best(
-                    rows.get("datatrove WarcReader+Trafilatura"), (wall, docs, cpu)
-                )
-        one = args.workers == 1
+                rows[DT] = _best(rows.get(DT), (wall, docs, cpu))
+            alone = [min(a, b) for a, b in zip(alone, trafilatura_alone(n_files, args.repeat), strict=True)]
         print(
-            f"\n{'pipeline':<36}{'wall s':>8}{'docs out':>9}{'pages/s':>9}{'MB/s':>7}"
-            + ("{:>10}{:>13}".format("CPU s", "pages/CPU-s") if one else "")
+            f"\n{'pipeline':<36}{'wall s':>8}{'docs out':>9}{'pages/s':>9}{'MB/s':>7}{'CPU s':>8}"
+            f"{'pages/CPU-s':>13}"
         )
         for name, (wall, docs, cpu) in rows.items():
             line = f"{name:<36}{wall:>8.2f}{docs:>9}{n_docs / wall:>9.1f}{html_bytes / 1e6 / wall:>7.2f}"
-            print(line + (f"{cpu:>10.2f}{n_docs / cpu:>13.1f}" if one else ""))
-        if one:
-            direct = trafilatura_direct(n_files, args.repeat)
-            blank = " " * 33
-            print(f"{'trafilatura.extract alone (no I/O)':<36}{blank}{direct:>10.2f}{n_docs / direct:>13.1f}")
-        dt = rows.get("datatrove WarcReader+Trafilatura")
-        if dt is not None:
+            print(line + f"{cpu:>8.2f}{n_docs / cpu:>13.1f}")
+        for name, cpu in zip(ALONE, alone, strict=True):
+            print(f"{name + ' (no I/O, 1 process)':<69}{cpu:>8.2f}{n_docs / cpu:>13.1f}")
+        print(f"corpuskit skip reasons (last run): {_SKIPS}")
+        ck = rows["corpuskit ingest, trafilatura"][2]
+        if DT in rows:
             print(f"datatrove counters (last run): {counters}")
+            print(equal_work(tmp_p / "ck-trafilatura", tmp_p / "dt"))
+            dt = rows[DT]
             for name, (wall, _, cpu) in rows.items():
                 if name.startswith("corpuskit"):
-                    ratio = f"ratio {name} / datatrove (pages/s): {dt[0] / wall:.2f}x wall"
-                    print(ratio + (f", {dt[2] / cpu:.2f}x CPU time" if one else ""))
-        if one:
-            ck = rows["corpuskit ingest, trafilatura"][2]
-            print(f"trafilatura.extract itself is {direct / ck:.0%} of corpuskit's trafilatura CPU time")
+                    print(
+                        f"ratio {name} / datatrove (pages/s) at {args.workers} worker(s): "
+                        f"{dt[0] / wall:.2f}x wall, {dt[2] / cpu:.2f}x CPU time"
+                    )
+            print(
+                f"ceiling for any pipeline calling trafilatura.extract(str): {dt[2] / alone[0]:.2f}x "
+                f"datatrove CPU; calling it on corpuskit's tree: {dt[2] / alone[1]:.2f}x"
+            )
+        print(
+            f"trafilatura.extract(tree) is {alone[1] / ck:.0%} of corpuskit's trafilatura CPU time (the "
+            "rest: WARC parsing, gunzip, decoding, writing Parquet, worker start-up)"
+        )
         print(
             "pages/s and MB/s count input pages and HTML bytes per second (all records read); best of "
-            f"{args.runs} interleaved runs; CPU s: process CPU time (datatrove's less its import start-up); "
-            f"{os.cpu_count()} cores shared with other jobs (noisy)"
+            f"{args.runs} interleaved runs; CPU s: CPU time of the run and its worker processes, worker "
+            "start-ups included (datatrove's less its main-process import start-up; corpuskit runs in the "
+            f"warm benchmark process); {os.cpu_count()} cores shared with other jobs (noisy)"
         )
+
+
+def equal_work(ck_dir: Path, dt_dir: Path) -> str:
+    """Which pages each tool emitted, and whether the texts agree, from the last runs' outputs."""
+    import polars as pl
+
+    ck = pl.concat([pl.read_parquet(f, columns=["url", "text"]) for f in ck_dir.rglob("part-*.parquet")])
+    ck_text = dict(zip(ck["url"], ck["text"], strict=True))
+    dt_text = {}
+    for f in (dt_dir / "out").glob("*.jsonl.gz"):
+        for line in gzip.open(f, "rt", encoding="utf-8"):
+            d = json.loads(line)
+            dt_text[d["metadata"]["url"]] = d["text"]
+    both = ck_text.keys() & dt_text.keys()
+    same = sum(ck_text[u].strip() == dt_text[u].strip() for u in both)
+    only_ck, only_dt = sorted(ck_text.keys() - dt_text.keys()), sorted(dt_text.keys() - ck_text.keys())
+    return (
+        f"equal work: {len(both)} pages emitted by both tools, text identical on {same}/{len(both)}; "
+        f"only corpuskit: {len(only_ck)} {only_ck[:5]}; only datatrove: {len(only_dt)} {only_dt[:5]}"
+    )
 
 
 def _best(old: tuple[float, int, float] | None, new: tuple[float, int, float]) -> tuple[float, int, float]:

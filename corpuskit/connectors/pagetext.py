@@ -194,6 +194,10 @@ class Extractor:
     def __init__(self, options: WebOptions):
         self.options = options
         self._dedup: Any = False
+        self._trafilatura: Any = None  # trafilatura's options object for settings(), built once per file
+        # resiliparse parses UTF-8 bytes: handed the page's own bytes it skips re-encoding the decoded str
+        # (a tenth of a resiliparse ingest); trafilatura gets the str, as when it is called directly
+        self.takes_utf8 = options.extractor == "resiliparse"
         if options.extractor == "trafilatura":
             import trafilatura  # noqa: F401 - fail early, in the parent, when missing
         else:
@@ -205,6 +209,7 @@ class Extractor:
             from trafilatura.settings import LRU_SIZE
 
             self._dedup = LRUCache(maxsize=LRU_SIZE)
+        self._trafilatura = None
 
     def settings(self) -> dict[str, Any]:
         """The keyword arguments passed to the library (what the benchmark's direct call uses)."""
@@ -218,20 +223,29 @@ class Extractor:
             }
         return self.options.resiliparse.model_dump()
 
-    def __call__(self, html: str) -> str:
+    def __call__(self, html: str, utf8: bytes | None = None) -> str:
+        """Main text of ``html``; ``utf8``: the page's bytes where ``html`` is exactly their decoding."""
         if self.options.extractor == "trafilatura":
             from trafilatura import extract
 
-            return extract(html, **self.settings()) or ""
+            from corpuskit.connectors.pagetree import extraction_options, load_tree
+
+            if self._trafilatura is None:
+                self._trafilatura = extraction_options(self.settings())
+            tree = load_tree(html)  # what trafilatura would parse, on faster element classes
+            return (extract(tree, options=self._trafilatura) or "") if tree is not None else ""
         from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
 
-        return extract_plain_text(html, **self.settings())
+        page = HTMLTree.parse_from_bytes(utf8, "utf-8") if utf8 is not None else html
+        return extract_plain_text(page, **self.settings())
 
 
-def extract_text(extractor: Extractor, html: str, locator: str) -> str | Skip:
+def extract_text(extractor: Extractor, html: str, locator: str, utf8: bytes | None = None) -> str | Skip:
     """Run the extractor under the time limit; any failure becomes a counted Skip."""
+    call = (lambda: extractor(html)) if utf8 is None else (lambda: extractor(html, utf8))
     try:
-        text = run_with_time_limit(lambda: extractor(html), extractor.options.timeout_s)
+        text = run_with_time_limit(call, extractor.options.timeout_s)
     except ExtractionTimeout as e:
         return Skip("extraction_timeout", locator, str(e))
     except Exception as e:  # noqa: BLE001 - a library bug on one page must not stop the file
@@ -245,11 +259,14 @@ def extract_text(extractor: Extractor, html: str, locator: str) -> str | Skip:
 def html_to_text(
     extractor: Extractor, body: bytes, http_charset: str | None, locator: str
 ) -> tuple[str, str] | Skip:
+    if body.isspace() or not body:  # an empty 200 response: no extractor can find text in it
+        return Skip("empty_page", locator, "the page is empty or only whitespace")
     decoded = decode_html(body, http_charset)
     if decoded is None:
         return Skip("decode_error", locator, f"no charset decodes the page (declared {http_charset!r})")
     html, charset = decoded
-    text = extract_text(extractor, html, locator)
+    utf8 = body if charset == "utf-8" and extractor.takes_utf8 else None  # no BOM: html is all of body
+    text = extract_text(extractor, html, locator, utf8)
     return text if isinstance(text, Skip) else (text, charset)
 
 
@@ -285,4 +302,4 @@ def read_limited(stream: IO[bytes], limit: int) -> tuple[bytes, bool]:
         parts.append(chunk)
         n += len(chunk)
     data = b"".join(parts)
-    return data[:limit], len(data) > limit
+    return (data[:limit], True) if len(data) > limit else (data, False)  # no copy of a page within limit

@@ -47,13 +47,29 @@ def find_next_record(raw: IO[bytes], pos: int, per_record_gzip: bool) -> int | N
         base += len(chunk)
 
 
+def _gunzip() -> Any:
+    """A gzip decompressor for warcio's record stream: ISA-L's (``isal``, same interface as zlib's, ~1.7x
+    faster on these pages; gunzip is a fifth of a resiliparse ingest) when installed, else zlib's."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+    return isal_zlib.decompressobj(isal_zlib.MAX_WBITS | 16)
+
+
 def quiet_iterator(raw: IO[bytes]) -> Any:
     """A warcio iterator that does not print its Content-Length warning to stderr (it garbles progress
-    bars); the record it warns about is still read, and real breakage raises and is counted."""
+    bars); the record it warns about is still read, and real breakage raises and is counted. Its gzip
+    members are inflated by :func:`_gunzip` (warcio keeps zlib for HTTP Content-Encoding)."""
     from warcio.archiveiterator import ArchiveIterator
 
     class _Quiet(ArchiveIterator):
         INC_RECORD = ""
+
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.reader.DECOMPRESSORS = {**self.reader.DECOMPRESSORS, "gzip": _gunzip}
+            self.reader.set_decomp("gzip")  # nothing read yet: the first member uses it too
 
     return _Quiet(raw, check_digests=False)
 

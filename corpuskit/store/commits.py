@@ -25,9 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from corpuskit.store import mirrors
 from corpuskit.store.atomic import atomic_write_json, file_digest, read_json
 from corpuskit.store.layout import SourceStore
@@ -48,11 +45,16 @@ class FileRecord:
     def of(cls, path: Path, rows: int | None = None) -> FileRecord:
         path = Path(path)
         if rows is None:
+            import pyarrow.parquet as pq  # here, not at import: ingest workers start without pyarrow
+
             rows = pq.read_metadata(path).num_rows
         return cls(path.name, int(rows), path.stat().st_size, file_digest(path))
 
     def matches(self, path: Path, *, rows: bool = False) -> bool:
         """Present with the committed size (and, with ``rows``, the committed row count)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         try:
             if path.stat().st_size != self.bytes:
                 return False

@@ -104,6 +104,18 @@ def test_whirlwind_resiliparse_extracts_the_same_page(shared_data: Path) -> None
     assert "Hilario Lopez Ferrer" in rec.text and "Menú principal" not in rec.text
 
 
+@pytest.mark.parametrize("charset", ["utf-8", "utf-8-sig", "cp1252"])
+def test_resiliparse_on_the_page_bytes_equals_on_the_decoded_page(charset: str) -> None:
+    """UTF-8 pages go to resiliparse as their bytes (no re-encoding); the text is the same as from the str."""
+    cjk = " 大きさ" if charset != "cp1252" else ""
+    body = page("Größe –" + cjk, "Ünïcödé wörds –" + cjk, "utf-8").decode("utf-8").encode(charset)
+    ex = pagetext.Extractor(WebOptions(extractor="resiliparse"))
+    html, used = decode_html(body)
+    assert used == charset
+    text, _ = pagetext.html_to_text(ex, body, None, "x")
+    assert text == ex(html).strip() and "Größe" in text
+
+
 def test_whirlwind_wet_is_taken_as_text(shared_data: Path) -> None:
     (wet,) = records(read(shared_data / "web/commoncrawl_whirlwind/whirlwind.warc.wet.gz"))
     assert wet.url == "https://an.wikipedia.org/wiki/Escopete"
@@ -212,6 +224,7 @@ def test_status_content_type_and_size_reasons(tmp_path: Path) -> None:
             {"url": "http://a.test/big", "body": page("Big", "word " * 5000)},
             {"url": "http://a.test/empty", "body": b"<html><body><script>var x=1;</script></body></html>"},
             {"url": "http://a.test/octet", "body": page("Sniffed"), "ctype": "application/octet-stream"},
+            {"url": "http://a.test/blank", "body": b" \r\n\t "},
         ],
     )
     out = read(p, max_html_bytes=20_000)
@@ -222,6 +235,7 @@ def test_status_content_type_and_size_reasons(tmp_path: Path) -> None:
         ("record=3", "non_html"),
         ("record=4", "html_too_large"),
         ("record=5", "empty_extraction"),
+        ("record=7", "empty_page"),  # nothing to extract from: the extractor is not called
     ]
     redirect = next(s for s in out if isinstance(s, Skip) and s.reason == "redirect")
     assert "301" in redirect.detail and "http://a.test/" in redirect.detail
