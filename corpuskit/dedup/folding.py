@@ -1,4 +1,4 @@
-"""A batch of texts as one UTF-8 buffer for the compiled word pass, folded by table where that is exact.
+"""The lookup table of the compiled word pass, and the Python fold for the few texts it cannot fold.
 
 :func:`corpuskit.dedup.shingles.fold` is NFKC then ``str.lower``. In Python that costs more than all the
 hashing after it (NFKC's quick check reads every character of non-ASCII text, and the UTF-32 copy of the
@@ -6,7 +6,8 @@ batch was another pass), yet for almost every real text it only lower-cases char
 Unicode quick-check rule, a string of characters that are each *NFKC_QC = Yes* and of combining class 0
 is already NFKC; such a string's fold is its per-character lower case, done by table in the kernel. Only
 texts with another character (a combining mark, a compatibility form like "ﬁ", a Hangul jamo, a capital
-sigma, whose lower case depends on context, or anything beyond plane 1) are folded in Python first.
+sigma, whose lower case depends on context, or anything beyond plane 1) are folded in Python, after the
+kernel has flagged them, and hashed again (:func:`fold_in_python`).
 One more kind is table-foldable: a separator whose NFKC is only separators ("…" -> "..."), as hashing
 sees nothing of separators but where they are.
 The result is exactly ``fold``'s: ``tests/dedup/test_minhash.py`` checks it over all scripts.
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -57,40 +59,46 @@ def fold_tables() -> tuple[np.ndarray, np.ndarray]:
     return stable, lower
 
 
-def _utf8(texts: Sequence[str]) -> tuple[list[bytes], np.ndarray]:
-    raw = [t.encode("utf-8", "surrogatepass") for t in texts]
-    return raw, np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+TableKind = Literal["fold", "separators", "spaces"]
+R = TypeVar("R")
 
 
-def _starts(lens: np.ndarray) -> np.ndarray:
-    starts = np.zeros(len(lens), dtype=np.int64)
-    np.cumsum(lens[:-1], out=starts[1:])
-    return starts
+@functools.cache
+def word_table(kind: TableKind) -> np.ndarray:
+    """uint32 over all code points: what the word pass (:mod:`corpuskit.dedup.textscan`) makes of each.
+
+    ``fold`` (raw text): the lower case of a table-foldable character, SEP for one normalisation turns
+    into a space, UNFOLDABLE otherwise; ``separators`` (text already folded in Python): the character or
+    SEP; ``spaces`` (normalised text): SEP for space and NUL only."""
+    from corpuskit.dedup.shingles import separator_table
+    from corpuskit.dedup.textscan import SEP, UNFOLDABLE
+
+    table = np.arange(0x110000, dtype=np.uint32)
+    if kind == "spaces":
+        table[[0, 32]] = SEP
+        return table
+    sep = separator_table()
+    if kind == "separators":
+        table[sep] = SEP
+        return table
+    stable, lower = fold_tables()
+    low = lower[:_TABLE]
+    table[:_TABLE] = np.where(stable, np.where(sep[low], SEP, low), UNFOLDABLE)
+    table[_TABLE:] = UNFOLDABLE
+    return table
 
 
-def utf8_batch(texts: Sequence[str | None], fold: bool) -> tuple[np.ndarray, ...]:
-    """(UTF-8 bytes of all texts, start and length of each, per text: fold by table in the kernel).
+def fold_in_python(
+    texts: list[str], raw: bool, run: Callable[[list[str], np.ndarray], R], counts: Callable[[R], np.ndarray]
+) -> tuple[R, np.ndarray, R | None]:
+    """``run(texts, table)`` with the table for ``raw`` or normalised texts; when raw texts had characters
+    the table cannot fold (``counts(result) < 0``), also ``run`` on those texts folded in Python.
 
-    With ``fold`` the kernel's output equals that on :func:`corpuskit.dedup.shingles.fold`'s output;
-    without it the texts are hashed as they are (already normalised text)."""
-    from corpuskit.dedup.kernels import unfoldable
+    Returns (result, indices of the texts folded in Python, result on them or None)."""
+    first = run(texts, word_table("fold" if raw else "spaces"))
+    idx = np.flatnonzero(counts(first) < 0)
+    if not len(idx):
+        return first, idx, None
+    from corpuskit.dedup.shingles import fold as python_fold
 
-    strs = ["" if t is None else t for t in texts]
-    raw, lens = _utf8(strs)
-    buf = np.frombuffer(b"".join(raw), dtype=np.uint8)
-    starts = _starts(lens)
-    if not fold:
-        return buf, starts, lens, np.zeros(len(strs), dtype=bool)
-    stable, _ = fold_tables()
-    python = unfoldable(buf, starts, lens, stable)
-    if python.any():
-        from corpuskit.dedup.shingles import fold as python_fold
-
-        idx = np.flatnonzero(python)
-        folded, flens = _utf8(python_fold([strs[i] for i in idx]))
-        for i, f in zip(idx.tolist(), folded, strict=True):
-            raw[i] = f
-        lens[idx] = flens
-        buf = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        starts = _starts(lens)
-    return buf, starts, lens, ~python
+    return first, idx, run(python_fold([texts[i] for i in idx.tolist()]), word_table("separators"))

@@ -1,24 +1,25 @@
 """Compiled loops for word-shingle hashing and the MinHash permutation minimum (numba).
 
-The array formulation (prefix sums over every code point, a num_perm x chunk block of permuted values)
-spent most of its time writing and re-reading temporaries; one pass per document over its UTF-8 bytes,
-keeping its words and its signature in cache, does the same arithmetic with none of that traffic, and
-lower-cases by table on the way (:mod:`corpuskit.dedup.folding` says when that equals NFKC + lower).
-The values are bit-identical to the array code: a span
+Per document, one pass over its characters (:func:`corpuskit.dedup.textscan.doc_words`, reading the
+Python string in place and lower-casing by table; :mod:`corpuskit.dedup.folding` says when that equals
+NFKC + lower) gives its word hashes; the n-gram hashes and the permutation minimum are then loops over
+small arrays that stay in L1 and vectorise. The values are bit-identical to the array definition: a span
 ``[s, e)`` hashes to ``fmix64((sum_k v[s+k] * P^k) ^ (e - s))`` mod 2^64, words over code points and
 shingles over word hashes, and permutation ``i`` of a 32-bit hash ``h`` is ``a[i] * fmix32(h) + b[i]``
-mod 2^32.
+mod 2^32. A whole batch is one call (a list of strings), so Python costs nothing per document.
 
 Why numba: it installs from PyPI wheels (numba + llvmlite, no compiler needed on the machine), compiles
 for the host CPU (AVX-512 where present), and ``cache=True`` keeps the machine code in ``__pycache__``,
-so only the first process after an install pays the ~1-2 s compile. A C extension would need a build
-step in the install and a compiler on every machine; Rust (rensa) a toolchain or per-platform wheels.
+so only the first process after an install pays the compile (a few seconds). A C extension would need a
+build step in the install and a compiler on every machine; Rust (rensa) a toolchain or per-platform wheels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from corpuskit.dedup.textscan import doc_words
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -46,74 +47,6 @@ def _fmix32(h):
 
 
 @njit(cache=True, inline="always")
-def _code_point(buf, j):
-    """The code point starting at byte ``j`` of valid UTF-8 (surrogates allowed) and the next offset."""
-    b0 = np.uint32(buf[j])
-    if b0 < 0x80:
-        return b0, j + 1
-    if b0 < 0xE0:
-        return ((b0 & np.uint32(0x1F)) << np.uint32(6)) | (np.uint32(buf[j + 1]) & np.uint32(0x3F)), j + 2
-    if b0 < 0xF0:
-        c = (b0 & np.uint32(0x0F)) << np.uint32(12)
-        c |= (np.uint32(buf[j + 1]) & np.uint32(0x3F)) << np.uint32(6)
-        return c | (np.uint32(buf[j + 2]) & np.uint32(0x3F)), j + 3
-    c = (b0 & np.uint32(0x07)) << np.uint32(18)
-    c |= (np.uint32(buf[j + 1]) & np.uint32(0x3F)) << np.uint32(12)
-    c |= (np.uint32(buf[j + 2]) & np.uint32(0x3F)) << np.uint32(6)
-    return c | (np.uint32(buf[j + 3]) & np.uint32(0x3F)), j + 4
-
-
-@njit(cache=True)
-def unfoldable(buf, dstart, dlen, stable):
-    """Documents with a character that :func:`_doc_words` cannot fold by table (see
-    :func:`corpuskit.dedup.folding.fold_tables`): they are folded in Python instead."""
-    ndoc = dstart.shape[0]
-    out = np.zeros(ndoc, dtype=np.bool_)
-    for d in range(ndoc):
-        j = dstart[d]
-        hi = j + dlen[d]
-        while j < hi:
-            if buf[j] < 0x80:  # ASCII: always table-foldable
-                j += 1
-                continue
-            c, j = _code_point(buf, j)
-            if c >= stable.shape[0] or not stable[c]:
-                out[d] = True
-                break
-    return out
-
-
-@njit(cache=True)
-def _doc_words(buf, lo, hi, fold, lower, sep, base, out):
-    """Hashes of the words (maximal runs of non-separators) of the UTF-8 bytes ``buf[lo:hi]`` into
-    ``out``, lower-casing by table when ``fold``; returns their count."""
-    nw = 0
-    acc = np.uint64(0)
-    pk = np.uint64(1)
-    length = 0
-    j = lo
-    while j < hi:
-        c, j = _code_point(buf, j)
-        if fold:
-            c = lower[c]
-        if sep[c]:
-            if length:
-                out[nw] = _fmix64(acc ^ np.uint64(length))
-                nw += 1
-                acc = np.uint64(0)
-                pk = np.uint64(1)
-                length = 0
-        else:
-            acc += np.uint64(c) * pk
-            pk *= base
-            length += 1
-    if length:
-        out[nw] = _fmix64(acc ^ np.uint64(length))
-        nw += 1
-    return nw
-
-
-@njit(cache=True, inline="always")
 def _span(words, s, e, base):
     acc = np.uint64(0)
     pk = np.uint64(1)
@@ -124,27 +57,60 @@ def _span(words, s, e, base):
 
 
 @njit(cache=True)
-def word_shingles(buf, dstart, dlen, fold, lower, sep, n, base):
-    """(shingle hashes uint64, offsets (D+1), whole-text hashes (D,)) of word n-grams, as
-    :func:`corpuskit.dedup.shingles.shingle_hashes` defines them (a short text is one shingle)."""
-    ndoc = dstart.shape[0]
-    offsets = np.zeros(ndoc + 1, dtype=np.int64)
+def _doc_shingles(text, table, n, base, pw, words, h):
+    """Word pass of one text: its n-gram hashes into ``h`` (mixed, 64-bit) and its whole-text hash;
+    returns (shingle count, text hash), count -1 when the text must be folded in Python first.
+    The loops after the character scan run over arrays, so they vectorise (8 lanes of uint64)."""
+    nw = doc_words(text, table, pw, base, words)
+    if nw < 0:
+        return -1, np.uint64(0)
+    for k in range(nw):
+        words[k] = _fmix64(words[k])
+    text_hash = _span(words, 0, nw, base)
+    if nw < n:
+        h[0] = text_hash
+        return min(nw, 1), text_hash
+    ns = nw - n + 1
+    for j in range(ns):
+        h[j] = words[j]
+    for k in range(1, n):  # sum_k words[s + k] * P^k, all shingles at once
+        pk = pw[k]
+        for j in range(ns):
+            h[j] += words[j + k] * pk
+    nn = np.uint64(n)
+    for j in range(ns):
+        h[j] = _fmix64(h[j] ^ nn)
+    return ns, text_hash
+
+
+@njit(cache=True)
+def _scratch(texts):
+    longest = 0
+    for t in texts:
+        longest = max(longest, len(t))
+    return np.empty(longest // 2 + 2, dtype=np.uint64), np.empty(longest // 2 + 2, dtype=np.uint64)
+
+
+@njit(cache=True)
+def word_shingles(texts, table, n, base, pw):
+    """(shingle hashes uint64, per-text counts (D,), whole-text hashes (D,)) of the word n-grams of a
+    list of strings, as :func:`corpuskit.dedup.shingles.shingle_hashes` defines them (a short text is
+    one shingle); count -1 marks a text :func:`doc_words` could not fold (it has no shingles here)."""
+    ndoc = len(texts)
+    counts = np.zeros(ndoc, dtype=np.int64)
     text_hash = np.zeros(ndoc, dtype=np.uint64)
-    words = np.empty(buf.shape[0] + 1, dtype=np.uint64)  # all words of one doc, at most len / 2 + 1
-    out = np.empty(max(buf.shape[0] // 2 + ndoc, 1), dtype=np.uint64)
+    words, h = _scratch(texts)
     total = 0
+    for t in texts:
+        total += len(t) // 2 + 1
+    out = np.empty(max(total, 1), dtype=np.uint64)
+    pos = 0
     for d in range(ndoc):
-        nw = _doc_words(buf, dstart[d], dstart[d] + dlen[d], fold[d], lower, sep, base, words)
-        text_hash[d] = _span(words, 0, nw, base)
-        if nw >= n:
-            for s in range(nw - n + 1):
-                out[total] = _span(words, s, s + n, base)
-                total += 1
-        elif nw > 0:
-            out[total] = text_hash[d]
-            total += 1
-        offsets[d + 1] = total
-    return out[:total].copy(), offsets, text_hash
+        ns, text_hash[d] = _doc_shingles(texts[d], table, n, base, pw, words, h)
+        counts[d] = ns
+        out[pos : pos + max(ns, 0)] = h[: max(ns, 0)]
+        pos += max(ns, 0)
+    return out[:pos].copy(), counts, text_hash
 
 
 @njit(cache=True)
@@ -162,28 +128,22 @@ def _row_min(row, xs, ns, a, b):
 
 
 @njit(cache=True)
-def word_minhash(buf, dstart, dlen, fold, lower, sep, n, base, a, b):
-    """(signatures (D, num_perm) uint32, whole-text hashes (D,), shingle counts (D,)) of word n-grams:
-    the high 32 bits of each shingle hash go through the affine32 permutations without being stored."""
-    ndoc = dstart.shape[0]
+def word_minhash(texts, table, n, base, pw, a, b):
+    """(signatures (D, num_perm) uint32, whole-text hashes (D,), shingle counts (D,)) of word n-grams
+    of a list of strings: the high 32 bits of each shingle hash go through the affine32 permutations
+    without being stored; count -1 as in :func:`word_shingles` (that row is left EMPTY)."""
+    ndoc = len(texts)
     sig = np.full((ndoc, a.shape[0]), _EMPTY32, dtype=np.uint32)
     text_hash = np.zeros(ndoc, dtype=np.uint64)
     counts = np.zeros(ndoc, dtype=np.int64)
-    words = np.empty(buf.shape[0] + 1, dtype=np.uint64)
-    xs = np.empty(buf.shape[0] + 1, dtype=np.uint32)
-    for d in range(ndoc):
-        nw = _doc_words(buf, dstart[d], dstart[d] + dlen[d], fold[d], lower, sep, base, words)
-        text_hash[d] = _span(words, 0, nw, base)
-        ns = 0
-        if nw >= n:
-            for s in range(nw - n + 1):
-                xs[ns] = _fmix32(np.uint32(_span(words, s, s + n, base) >> np.uint64(32)))
-                ns += 1
-        elif nw > 0:
-            xs[0] = _fmix32(np.uint32(text_hash[d] >> np.uint64(32)))
-            ns = 1
+    words, h = _scratch(texts)
+    xs = np.empty(h.shape[0], dtype=np.uint32)
+    for d in range(ndoc):  # independent documents: a prange over d needs only per-thread scratch
+        ns, text_hash[d] = _doc_shingles(texts[d], table, n, base, pw, words, h)
         counts[d] = ns
-        _row_min(sig[d], xs, ns, a, b)
+        for j in range(ns):
+            xs[j] = _fmix32(np.uint32(h[j] >> np.uint64(32)))
+        _row_min(sig[d], xs, max(ns, 0), a, b)
     return sig, text_hash, counts
 
 

@@ -31,14 +31,13 @@ import numpy as np
 import polars as pl
 
 from corpuskit.dedup.shingles import (
-    HASH_BASE,
     ShingleSpec,
     fmix,
     normalize,
     shingle_hashes,
     shingle_texts,
     text_shingle_hashes,
-    word_pass_inputs,
+    word_kernel,
 )
 
 HashMode = Literal["fast", "datasketch", "oph"]
@@ -190,8 +189,13 @@ class MinHasher:
         """(signatures, text hashes, shingle counts) of word shingles in one pass (shingles never stored)."""
         from corpuskit.dedup.kernels import word_minhash
 
-        inputs = word_pass_inputs(texts, raw=not normalized)
-        return word_minhash(*inputs, self.spec.ngram, HASH_BASE, self._a, self._b)
+        n = self.spec.ngram
+        (sig, text_hash, counts), idx, again = word_kernel(
+            word_minhash, texts, not normalized, n, self._a, self._b, counts_at=2
+        )
+        if again is not None:
+            sig[idx], text_hash[idx], counts[idx] = again
+        return sig, text_hash, counts
 
     def _signatures(
         self, texts: list[str | None], normalized: bool, max_docs: int, max_chars: int

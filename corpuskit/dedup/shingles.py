@@ -36,7 +36,6 @@ Unit = Literal["word", "char"]
 #: What normalisation turns into spaces: punctuation, symbols, controls, format characters, whitespace.
 SEPARATOR_CLASS = r"[\p{P}\p{S}\p{Cc}\p{Cf}\s]"
 _SEP = 0  # code point joining documents in a batch (a control character, so always a separator)
-_SPACE = 32
 _BASE = np.uint64(0x100000001B3 * 2 + 1)  # odd, so it is invertible mod 2^64
 _BASE_INV = np.uint64(pow(int(_BASE), -1, 1 << 64))
 HASH_BASE = _BASE  # the polynomial base, shared with the compiled kernels
@@ -156,30 +155,39 @@ def _counts_to_offsets(counts: np.ndarray) -> np.ndarray:
     return offsets
 
 
-@functools.cache
-def space_table() -> np.ndarray:
-    """Boolean table over all code points: True for the separators of *normalised* text (space, _SEP)."""
-    table = np.zeros(0x110000, dtype=bool)
-    table[[_SPACE, _SEP]] = True
-    return table
+def word_kernel(kernel, texts: Sequence[str | None], raw: bool, n: int, *args, counts_at: int):
+    """``kernel(texts, table, n, base, powers, *args)`` over a batch of raw (folded as :func:`normalize`
+    does) or normalised texts; returns (result, indices of texts folded in Python, result on those or
+    None): see :func:`corpuskit.dedup.folding.fold_in_python`. ``result[counts_at]`` are shingle counts."""
+    from corpuskit.dedup.folding import fold_in_python
+    from corpuskit.dedup.textscan import on_strings, powers
 
+    pw = powers(_BASE, n)
 
-def word_pass_inputs(texts: Sequence[str | None], raw: bool) -> tuple[np.ndarray, ...]:
-    """Arguments of the compiled word passes (:mod:`corpuskit.dedup.kernels`) after ``(..., n, base)``
-    for raw texts (folded as :func:`normalize` does) or already normalised ones."""
-    from corpuskit.dedup.folding import fold_tables, utf8_batch
+    def run(batch: list[str], table: np.ndarray):
+        return on_strings(kernel, batch, table, n, _BASE, pw, *args)
 
-    buf, dstart, dlen, by_table = utf8_batch(texts, fold=raw)
-    return buf, dstart, dlen, by_table, fold_tables()[1], separator_table() if raw else space_table()
+    return fold_in_python(as_strings(texts), raw, run, lambda r: r[counts_at])
 
 
 def _word_shingle_hashes(
     texts: Sequence[str | None], raw: bool, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Word n-gram hashes (see module doc), one compiled pass per document."""
+    """Word n-gram hashes (see module doc), one compiled pass over the batch."""
     from corpuskit.dedup.kernels import word_shingles
 
-    return word_shingles(*word_pass_inputs(texts, raw), n, _BASE)
+    if not len(texts):
+        return np.zeros(0, np.uint64), np.zeros(1, np.int64), np.zeros(0, np.uint64)
+    (h, counts, text_hash), idx, again = word_kernel(word_shingles, texts, raw, n, counts_at=1)
+    if again is not None:  # splice the re-hashed texts' shingles in at their places
+        h2, counts[idx], text_hash[idx] = again
+        second = np.zeros(len(counts), dtype=bool)
+        second[idx] = True
+        of_second = np.repeat(second, counts)
+        merged = np.empty(len(of_second), dtype=np.uint64)
+        merged[~of_second], merged[of_second] = h, h2
+        h = merged
+    return h, _counts_to_offsets(counts), text_hash
 
 
 def _char_shingle_hashes(normalized: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

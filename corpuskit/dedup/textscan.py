@@ -1,0 +1,102 @@
+"""Word hashes straight from Python strings, in compiled code (numba), with no encoding step.
+
+CPython stores a string as one code point per 1, 2 or 4 bytes (its "kind"); numba passes a ``str``
+to compiled code as a pointer to that storage, so the kernel reads code points in place. Encoding the
+batch to UTF-8 first (and decoding it again in the kernel) cost more than all the hashing after it.
+
+One table lookup per code point (:func:`corpuskit.dedup.folding.word_table`) gives what normalisation
+makes of it: its lower case, :data:`SEP` for a separator, or :data:`UNFOLDABLE` when only Python's NFKC
+can fold it.
+The loop is branch-free per character (word boundaries are unpredictable, so a branch on them mispredicts
+about once a word): every step stores the running word's hash at the current slot and moves to the next
+slot only when a word ends; the word's polynomial ``sum_k c_k * P^k`` takes ``P^k`` from a table.
+
+The words' hashes are ``acc ^ length``, before the finaliser: callers apply ``fmix64`` in a separate,
+vectorised loop (see :mod:`corpuskit.dedup.kernels`).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numba import njit
+from numba.core.errors import NumbaPendingDeprecationWarning
+from numba.cpython.unicode import deref_uint8, deref_uint16, deref_uint32
+
+SEP = np.uint32(0x80000000)  # table value of a separator (code points are < 2^21)
+UNFOLDABLE = np.uint32(0xC0000000)  # table value of a character only Python's NFKC + lower can fold
+POWERS = 64  # P^k for k < POWERS come from a table; longer words (rare) compute the power
+
+
+@njit(cache=True)
+def _pow(base, e):
+    r = np.uint64(1)
+    while e:
+        if e & 1:
+            r *= base
+        base *= base
+        e >>= 1
+    return r
+
+
+@njit(cache=True, inline="always")
+def _step(c, nw, acc, length, prev, pw, base, words):
+    """One code point's table value ``c`` into the word state (branch-free but for very long words)."""
+    word = c < SEP
+    words[nw] = acc ^ np.uint64(length)  # the running word; kept only when the next step ends it
+    nw += prev & (not word)
+    p = pw[length] if length < POWERS else _pow(base, length)
+    acc = (acc + np.uint64(c) * p) if word else np.uint64(0)
+    length = length + 1 if word else 0
+    return nw, acc, length, word
+
+
+@njit(cache=True)
+def doc_words(s, table, pw, base, words):
+    """Unmixed hashes of the words of string ``s`` into ``words`` (room for ``len(s) // 2 + 2``);
+    returns their count, or -1 when ``s`` has a character the table cannot fold."""
+    nw = 0
+    acc = np.uint64(0)
+    length = 0
+    prev = False
+    seen = np.uint32(0)
+    data = s._data
+    n = len(s)
+    if s._kind == 1:  # one loop per storage width, so the width is not tested per character
+        for i in range(n):
+            c = table[deref_uint8(data, i)]
+            seen |= c
+            nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+    elif s._kind == 2:
+        for i in range(n):
+            c = table[deref_uint16(data, i)]
+            seen |= c
+            nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+    else:
+        for i in range(n):
+            c = table[deref_uint32(data, i)]
+            seen |= c
+            nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+    if seen >= UNFOLDABLE:
+        return -1
+    words[nw] = acc ^ np.uint64(length)
+    return nw + (length > 0)
+
+
+def powers(base: np.uint64, n: int) -> np.ndarray:
+    """``P^k mod 2^64`` for ``k < max(POWERS, n)``: the table :func:`doc_words` reads, and the shingle
+    polynomial's for n-grams of ``n`` words."""
+    pw = np.ones(max(POWERS, n), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(1, len(pw)):
+            pw[k] = pw[k - 1] * base
+    return pw
+
+
+def on_strings(kernel, texts: list[str], *args):
+    """``kernel(texts, *args)`` for a non-empty list of ``str``: numba passes it as a "reflected list",
+    whose pending deprecation it warns about when compiling; the list is only read, never reflected."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaPendingDeprecationWarning)
+        return kernel(texts, *args)
