@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from corpuskit.dedup.textscan import doc_words
+from corpuskit.dedup.textscan import doc_words, words_room
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -59,11 +59,12 @@ def _span(words, s, e, base):
 @njit(cache=True)
 def _doc_shingles(text, table, n, base, pw, words, h):
     """Word pass of one text: its n-gram hashes into ``h`` (mixed, 64-bit) and its whole-text hash;
-    returns (shingle count, text hash), count -1 when the text must be folded in Python first.
-    The loops after the character scan run over arrays, so they vectorise (8 lanes of uint64)."""
+    returns (shingle count, text hash), count -1 when the text must be folded in Python first, -2 when
+    the scratch arrays need :func:`words_room`. The loops after the character scan run over arrays, so
+    they vectorise (8 lanes of uint64)."""
     nw = doc_words(text, table, pw, base, words)
     if nw < 0:
-        return -1, np.uint64(0)
+        return nw, np.uint64(0)
     for k in range(nw):
         words[k] = _fmix64(words[k])
     text_hash = _span(words, 0, nw, base)
@@ -84,11 +85,36 @@ def _doc_shingles(text, table, n, base, pw, words, h):
 
 
 @njit(cache=True)
-def _scratch(texts):
+def _scratch(n):
+    return np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint32)
+
+
+@njit(cache=True)
+def _roomy(text, table, n, base, pw):
+    """:func:`_doc_shingles` with scratch arrays made for ``text``'s expansions (in the loops over
+    documents the arrays are never reassigned: that made numba count references per character)."""
+    words, h, xs = _scratch(words_room(len(text), table))
+    ns, text_hash = _doc_shingles(text, table, n, base, pw, words, h)
+    return ns, text_hash, h, xs
+
+
+@njit(cache=True)
+def _append(out, pos, h, ns):
+    """``h[:ns]`` into ``out`` at ``pos``, in a grown copy of ``out`` when it is full."""
+    if pos + ns > out.shape[0]:
+        grown = np.empty(max(2 * out.shape[0], pos + ns), dtype=np.uint64)
+        grown[:pos] = out[:pos]
+        out = grown
+    out[pos : pos + ns] = h[:ns]
+    return out
+
+
+@njit(cache=True)
+def _longest(texts):
     longest = 0
     for t in texts:
         longest = max(longest, len(t))
-    return np.empty(longest // 2 + 2, dtype=np.uint64), np.empty(longest // 2 + 2, dtype=np.uint64)
+    return longest
 
 
 @njit(cache=True)
@@ -99,16 +125,17 @@ def word_shingles(texts, table, n, base, pw):
     ndoc = len(texts)
     counts = np.zeros(ndoc, dtype=np.int64)
     text_hash = np.zeros(ndoc, dtype=np.uint64)
-    words, h = _scratch(texts)
-    total = 0
-    for t in texts:
-        total += len(t) // 2 + 1
-    out = np.empty(max(total, 1), dtype=np.uint64)
+    words, h, _ = _scratch(_longest(texts) // 2 + 2)
+    out = np.empty(max(_longest(texts) // 2 + 2, ndoc * 64), dtype=np.uint64)
     pos = 0
     for d in range(ndoc):
         ns, text_hash[d] = _doc_shingles(texts[d], table, n, base, pw, words, h)
+        if ns == -2:
+            ns, text_hash[d], big, _ = _roomy(texts[d], table, n, base, pw)
+            out = _append(out, pos, big, ns)
+        elif ns > 0:
+            out = _append(out, pos, h, ns)
         counts[d] = ns
-        out[pos : pos + max(ns, 0)] = h[: max(ns, 0)]
         pos += max(ns, 0)
     return out[:pos].copy(), counts, text_hash
 
@@ -128,6 +155,13 @@ def _row_min(row, xs, ns, a, b):
 
 
 @njit(cache=True)
+def _mixed_min(row, h, xs, ns, a, b):
+    for j in range(ns):
+        xs[j] = _fmix32(np.uint32(h[j] >> np.uint64(32)))
+    _row_min(row, xs, ns, a, b)
+
+
+@njit(cache=True)
 def word_minhash(texts, table, n, base, pw, a, b):
     """(signatures (D, num_perm) uint32, whole-text hashes (D,), shingle counts (D,)) of word n-grams
     of a list of strings: the high 32 bits of each shingle hash go through the affine32 permutations
@@ -136,14 +170,15 @@ def word_minhash(texts, table, n, base, pw, a, b):
     sig = np.full((ndoc, a.shape[0]), _EMPTY32, dtype=np.uint32)
     text_hash = np.zeros(ndoc, dtype=np.uint64)
     counts = np.zeros(ndoc, dtype=np.int64)
-    words, h = _scratch(texts)
-    xs = np.empty(h.shape[0], dtype=np.uint32)
+    words, h, xs = _scratch(_longest(texts) // 2 + 2)
     for d in range(ndoc):  # independent documents: a prange over d needs only per-thread scratch
         ns, text_hash[d] = _doc_shingles(texts[d], table, n, base, pw, words, h)
+        if ns == -2:
+            ns, text_hash[d], big, big_xs = _roomy(texts[d], table, n, base, pw)
+            _mixed_min(sig[d], big, big_xs, ns, a, b)
+        elif ns > 0:
+            _mixed_min(sig[d], h, xs, ns, a, b)
         counts[d] = ns
-        for j in range(ns):
-            xs[j] = _fmix32(np.uint32(h[j] >> np.uint64(32)))
-        _row_min(sig[d], xs, max(ns, 0), a, b)
     return sig, text_hash, counts
 
 

@@ -22,10 +22,14 @@ import warnings
 import numpy as np
 from numba import njit
 from numba.core.errors import NumbaPendingDeprecationWarning
-from numba.cpython.unicode import deref_uint8, deref_uint16, deref_uint32
+from numba.cpython.unicode import _get_code_point, deref_uint8, deref_uint16, deref_uint32
 
 SEP = np.uint32(0x80000000)  # table value of a separator (code points are < 2^21)
 UNFOLDABLE = np.uint32(0xC0000000)  # table value of a character only Python's NFKC + lower can fold
+EXPANDS = np.uint32(0xA0000000)  # | offset in the table of (length, values...): NFKC gives several
+_UNFOLDABLE_BIT = np.uint32(0x40000000)
+_EXPANDS_BIT = np.uint32(0x20000000)
+_OFFSET = np.uint32(0x1FFFFFFF)
 POWERS = 64  # P^k for k < POWERS come from a table; longer words (rare) compute the power
 
 
@@ -53,9 +57,8 @@ def _step(c, nw, acc, length, prev, pw, base, words):
 
 
 @njit(cache=True)
-def doc_words(s, table, pw, base, words):
-    """Unmixed hashes of the words of string ``s`` into ``words`` (room for ``len(s) // 2 + 2``);
-    returns their count, or -1 when ``s`` has a character the table cannot fold."""
+def _doc_words_fast(s, table, pw, base, words):
+    """:func:`doc_words` for texts without expansions (-3 when there is one): the tight loops."""
     nw = 0
     acc = np.uint64(0)
     length = 0
@@ -78,10 +81,66 @@ def doc_words(s, table, pw, base, words):
             c = table[deref_uint32(data, i)]
             seen |= c
             nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
-    if seen >= UNFOLDABLE:
+    if seen & _UNFOLDABLE_BIT:
         return -1
+    if seen & _EXPANDS_BIT:
+        return -3
     words[nw] = acc ^ np.uint64(length)
     return nw + (length > 0)
+
+
+@njit(cache=True)
+def _doc_words_expanding(s, table, pw, base, words):
+    """:func:`doc_words` for texts with expansions: one loop over code points and the characters of
+    their expansions (no nested loop: that made numba count references per character)."""
+    nw = 0
+    acc = np.uint64(0)
+    length = 0
+    prev = False
+    n = len(s)
+    i = 0
+    e = 0
+    end = 0
+    while True:
+        if e < end:
+            c = table[e]
+            e += 1
+        elif i < n:
+            c = table[_get_code_point(s, i)]
+            i += 1
+            if c & _EXPANDS_BIT:
+                e = (c & _OFFSET) + 1
+                end = e + table[e - 1]
+                if nw + (end - e) + (n - i) // 2 + 2 > words.shape[0]:
+                    return -2
+                continue
+        else:
+            break
+        nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+    words[nw] = acc ^ np.uint64(length)
+    return nw + (length > 0)
+
+
+@njit(cache=True)
+def doc_words(s, table, pw, base, words):
+    """Unmixed hashes of the words of string ``s`` into ``words`` (room for ``len(s) // 2 + 2``);
+    returns their count, -1 when ``s`` has a character the table cannot fold, or -2 when expansions
+    need more room than that (then :func:`words_room` is enough)."""
+    nw = _doc_words_fast(s, table, pw, base, words)
+    if nw == -3:
+        return _doc_words_expanding(s, table, pw, base, words)
+    return nw
+
+
+@njit(cache=True)
+def words_room(n, table):
+    """Room for the words of any text of ``n`` characters: each may expand to the longest expansion."""
+    longest = 1
+    at = 0x110000
+    while at < table.shape[0]:
+        longest = max(longest, table[at])
+        at += table[at] + 1
+    return n * longest + 2
 
 
 def powers(base: np.uint64, n: int) -> np.ndarray:

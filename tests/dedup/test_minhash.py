@@ -198,3 +198,26 @@ def test_fold_by_table_equals_python_fold_on_every_bmp_script():
         ref = shingle_hashes(normalize(texts), spec)
         for got, want in zip(raw, ref, strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+def test_expansions_by_table_equal_python_nfkc():
+    """Characters whose NFKC is several table-foldable ones ("½" -> "1⁄2", "ﬁ", "ﷺ" -> 4 words) are
+    expanded in the kernel; every one of them, beside letters, separators and itself, hashes as Python's
+    fold does, also where expansions need more room than the text's length (dense "ﷺ")."""
+    from corpuskit.dedup.folding import _expansions, fold_tables
+    from corpuskit.dedup.kernels import word_shingles
+    from corpuskit.dedup.shingles import word_kernel
+
+    chars = [chr(c) for c in _expansions(fold_tables()[0])]
+    assert {"½", "ﬁ", "ﷺ", "ⓒ"} <= set(chars)
+    texts = [f"a{c}b {c}{c}, x{c}" for c in chars] + ["ﷺ" * 300, "½" * 301 + " tail", "short"]
+    assert not len(word_kernel(word_shingles, texts, True, 2, counts_at=1)[1])  # none folded in Python
+    for spec in (ShingleSpec(1), ShingleSpec(3)):
+        for got, want in zip(
+            text_shingle_hashes(texts, spec), shingle_hashes(normalize(texts), spec), strict=True
+        ):
+            np.testing.assert_array_equal(got, want)
+        fast = MinHasher(16, 2, spec)
+        np.testing.assert_array_equal(
+            fast.signatures(texts)[0], fast.signatures_normalized(normalize(texts))[0]
+        )
