@@ -1,6 +1,6 @@
 """MinHash signature throughput from raw text: corpuskit vs datasketch and rensa (Rust), same run.
 
-    python benchmarks/minhash.py [--workers 1] [--docs 20000] [--words 400] [--runs 3]
+    python benchmarks/minhash.py [--workers 1 2] [--docs 20000] [--words 400] [--runs 3]
 
 Input: ``--docs`` documents of ``--words`` words, windows cut from the real texts of ../shared/data.
 Every tool starts from the raw strings, 128 permutations, word 5-grams, seed 1:
@@ -11,9 +11,11 @@ Every tool starts from the raw strings, 128 permutations, word 5-grams, seed 1:
   ../shared/peers/README.md), shingles built in Python from ``text.lower().split()``.
 
 Tools run interleaved, ``--runs`` times each, best run reported (the 2-core machine is shared: noisy).
-With ``--workers N`` every tool splits the documents over N processes. A parity line checks that
-corpuskit's datasketch mode equals datasketch's own hashvalues on the same normalised texts. The limits
-line relates the kernel to the machine: memory copy bandwidth and the permutation-minimum rate alone.
+``--workers 1 2`` (the default) measures every tool at each worker count in this one run, the documents
+split over N processes, and prints each count's table and ratios. A parity line checks that corpuskit's
+datasketch mode equals datasketch's own hashvalues on the same normalised texts. Then
+``_minhash_limits.py`` times the kernel's stages and measures this core's limits (memory bandwidth, the
+permutation minimum's L1-resident ceiling), and says how far the kernel is from them.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def shingles(t):
 
 def run(args):
     tool, docs = args
+    c0 = time.process_time()
     if tool == "datasketch":
         from datasketch import MinHash
         for t in docs:
@@ -57,7 +60,11 @@ def run(args):
             m = RMinHash(num_perm=128, seed=1)
             m.update(shingles(t))
             m.digest()
-    return len(docs)
+    return time.process_time() - c0
+
+def warm(args):
+    run(args)
+    time.sleep(0.3)  # busy, so each worker of the pool gets one warm-up
 
 tool, path, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
 docs = json.load(open(path))
@@ -72,13 +79,15 @@ if tool == "parity":  # datasketch hashvalues of normalised texts, for corpuskit
     print(json.dumps(out))
     sys.exit()
 run((tool, docs[:50]))  # import and warm up outside the timed region
-t0, c0 = time.perf_counter(), time.process_time()
-if workers == 1:
-    run((tool, docs))
+pool = ProcessPoolExecutor(workers) if workers > 1 else None
+if pool is not None:  # the workers too: started, imported and warm before the clock starts
+    list(pool.map(warm, [(tool, docs[:50])] * workers))
+t0 = time.perf_counter()
+if pool is None:
+    cpu = run((tool, docs))
 else:
-    with ProcessPoolExecutor(workers) as pool:
-        list(pool.map(run, [(tool, docs[i::workers]) for i in range(workers)]))
-print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}))
+    cpu = sum(pool.map(run, [(tool, docs[i::workers]) for i in range(workers)]))
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": cpu}))
 """
 
 
@@ -90,25 +99,35 @@ def make_docs(n: int, words: int, seed: int = 0) -> list[str]:
     return [" ".join(pool[i : i + words]) for i in (rng.randrange(len(pool) - words) for _ in range(n))]
 
 
-def _ours(args: tuple[str, list[str]]) -> int:
+def _ours(args: tuple[str, list[str]]) -> float:
+    """CPU seconds this process spent on the signatures of ``docs``."""
     from corpuskit.dedup.minhash import MinHasher
 
     mode, docs = args
+    c0 = time.process_time()
     MinHasher(128, 1, mode=mode).signatures(docs)
-    return len(docs)
+    return time.process_time() - c0
+
+
+def _warm(args: tuple[str, list[str]]) -> None:
+    _ours(args)
+    time.sleep(0.3)  # busy, so each worker of the pool gets one warm-up
 
 
 def run_ours(
     mode: str, docs: list[str], workers: int, pool: ProcessPoolExecutor | None
 ) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process: meaningful with one worker)."""
-    _ours((mode, docs[:50]))  # JIT cache load / warm-up outside the timed region
-    t0, c0 = time.perf_counter(), time.process_time()
+    """(wall seconds, CPU seconds of all processes working), imports and JIT cache loads done before."""
     if pool is None:
-        _ours((mode, docs))
+        _ours((mode, docs[:50]))
     else:
-        list(pool.map(_ours, [(mode, docs[i::workers]) for i in range(workers)]))
-    return time.perf_counter() - t0, time.process_time() - c0
+        list(pool.map(_warm, [(mode, docs[:50])] * workers))
+    t0 = time.perf_counter()
+    if pool is None:
+        cpu = _ours((mode, docs))
+    else:
+        cpu = sum(pool.map(_ours, [(mode, docs[i::workers]) for i in range(workers)]))
+    return time.perf_counter() - t0, cpu
 
 
 def run_peer(tool: str, path: Path, workers: int) -> tuple[float, float]:
@@ -142,94 +161,88 @@ def parity(docs: list[str], tmp: Path) -> str:
     return f"{int((got == want).all(axis=1).sum())}/{len(docs)}"
 
 
-def limits(docs: list[str]) -> str:
-    """Machine references on one core: memory copy bandwidth, and the permutation minimum alone."""
-    from corpuskit.dedup.minhash import MinHasher, minhash_flat
-    from corpuskit.dedup.shingles import ShingleSpec, text_shingle_hashes
+def run_all(docs: list[str], path: Path, workers: int, runs: int, peers: bool) -> tuple[dict, dict]:
+    """Best wall and CPU seconds per tool at ``workers``, the tools interleaved run by run."""
+    tools = ["corpuskit fast", "corpuskit datasketch-mode"] + (["datasketch", "rensa"] if peers else [])
+    best: dict[str, float] = {}
+    best_cpu: dict[str, float] = {}
+    # spawn: the parent has run polars and numba (threads); a forked child can deadlock on their locks
+    spawn = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else None
+    try:
+        for r in range(runs):
+            for tool in tools:
+                if tool == "corpuskit datasketch-mode" and r:  # slow and exact: one run is enough
+                    continue
+                if tool.startswith("corpuskit"):
+                    s, c = run_ours(tool.split()[1].removesuffix("-mode"), docs, workers, pool)
+                else:
+                    s, c = run_peer(tool, path, workers)
+                best[tool] = min(best.get(tool, s), s)
+                best_cpu[tool] = min(best_cpu.get(tool, c), c)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return best, best_cpu
 
-    big = np.ones(1 << 27, dtype=np.uint8)  # 128 MiB: far beyond the caches
-    dst = np.empty_like(big)
-    copy = min(_timed(lambda: np.copyto(dst, big)) for _ in range(3))
-    h64, offsets, _ = text_shingle_hashes(docs, ShingleSpec())
-    h32 = (h64 >> np.uint64(32)).astype(np.uint32)
-    m = MinHasher(128, 1)
-    perm = min(_timed(lambda: minhash_flat(h32, offsets, m._a, m._b)) for _ in range(3))
-    return (
-        f"memory copy {2 * big.nbytes / copy / 1e9:.1f} GB/s (read + write); permutation minimum alone "
-        f"{len(h32) * 128 / perm / 1e9:.1f} G (permutation x shingle)/s = {len(h32) / perm / 1e6:.1f} M "
-        f"shingles/s = {len(docs) / perm:,.0f} docs/s"
-    )
 
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+def print_table(best: dict, best_cpu: dict, ndocs: int, mb: float, workers: int) -> list[str]:
+    """The figures at one worker count; returns the ratio lines (printed again in the summary)."""
+    cpu_head = f"{'docs/CPU-s':>12}{'MB/CPU-s':>10}"
+    print(f"\nworkers={workers}")
+    print(f"{'tool':<28}{'docs/s':>10}{'MB/s':>8}{'docs/s/worker':>15}{'MB/s/worker':>13}{cpu_head}")
+    for tool, s in best.items():
+        n = ndocs / s
+        row = f"{tool:<28}{n:>10,.0f}{mb / s:>8.1f}{n / workers:>15,.0f}{mb / s / workers:>13.1f}"
+        row += f"{ndocs / best_cpu[tool]:>12,.0f}{mb / best_cpu[tool]:>10.1f}"
+        print(row)
+    ratios = []
+    for peer in ("datasketch", "rensa"):
+        if peer in best:
+            wall = best[peer] / best["corpuskit fast"]
+            cpu = best_cpu[peer] / best_cpu["corpuskit fast"]
+            ratio = f"workers={workers}: corpuskit fast / {peer} {wall:.1f}x wall, {cpu:.1f}x CPU time"
+            ratios.append(ratio)
+            print(ratio)
+    return ratios
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts, all in this run")
     ap.add_argument("--docs", type=int, default=20_000)
     ap.add_argument("--words", type=int, default=400)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-peers", action="store_true")
+    ap.add_argument("--skip-limits", action="store_true")
     a = ap.parse_args()
     docs = make_docs(a.docs, a.words)
     mb = sum(len(t.encode()) for t in docs) / 1e6
     print(
         f"input: {len(docs):,} documents x {a.words} words, {mb:.1f} MB UTF-8; 128 permutations, word "
         f"5-grams; workers={a.workers}; best of {a.runs} interleaved runs; {os.cpu_count()} cores shared "
-        "with other jobs (noisy)"
+        "with other jobs (noisy: the CPU-time figures at 1 worker are the steadier ones)"
     )
     if not a.skip_peers:
         ensure_peers()
-    tools = ["corpuskit fast", "corpuskit datasketch-mode"] + (
-        [] if a.skip_peers else ["datasketch", "rensa"]
-    )
-    best: dict[str, float] = {}
-    best_cpu: dict[str, float] = {}
+    ratios = []
     with tempfile.TemporaryDirectory(prefix="ck-minhash-") as tmp:
         path = Path(tmp) / "docs.json"
         path.write_text(json.dumps(docs))
-        # spawn: the parent has run polars and numba (threads); a forked child can deadlock on their locks
-        spawn = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(a.workers, mp_context=spawn) if a.workers > 1 else None
-        try:
-            for r in range(a.runs):
-                for tool in tools:
-                    if tool == "corpuskit datasketch-mode" and r:  # slow and exact: one run is enough
-                        continue
-                    if tool.startswith("corpuskit"):
-                        s, c = run_ours(tool.split()[1].removesuffix("-mode"), docs, a.workers, pool)
-                    else:
-                        s, c = run_peer(tool, path, a.workers)
-                    best[tool] = min(best.get(tool, s), s)
-                    best_cpu[tool] = min(best_cpu.get(tool, c), c)
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        for w in a.workers:
+            best, best_cpu = run_all(docs, path, w, a.runs, not a.skip_peers)
+            ratios += print_table(best, best_cpu, len(docs), mb, w)
         par = None if a.skip_peers else parity(docs[:500], Path(tmp))
-    one = a.workers == 1
-    cpu_head = f"{'docs/CPU-s':>12}{'MB/CPU-s':>10}" if one else ""
-    print(f"\n{'tool':<28}{'docs/s':>10}{'MB/s':>8}{'docs/s/worker':>15}{'MB/s/worker':>13}{cpu_head}")
-    for tool, s in best.items():
-        n = len(docs) / s
-        row = f"{tool:<28}{n:>10,.0f}{mb / s:>8.1f}{n / a.workers:>15,.0f}{mb / s / a.workers:>13.1f}"
-        if one:
-            row += f"{len(docs) / best_cpu[tool]:>12,.0f}{mb / best_cpu[tool]:>10.1f}"
-        print(row)
-    for peer in ("datasketch", "rensa"):
-        if peer in best:
-            ratio = f"ratio corpuskit fast / {peer}: {best[peer] / best['corpuskit fast']:.1f}x wall"
-            if one:
-                ratio += f", {best_cpu[peer] / best_cpu['corpuskit fast']:.1f}x CPU time"
-            print(ratio)
-    if one:
-        print("CPU-s: process CPU time (this process or the peer's); a busy core's wait does not count")
+    print("\nCPU-s: CPU time of the working processes, summed over workers (waiting for a busy core is not)")
     if par:
         print(f"parity: corpuskit datasketch-mode == datasketch hashvalues on {par} documents")
-    print("limits (1 core): " + limits(docs[:5000]))
+    if ratios:
+        print("ratios: " + "; ".join(ratios))
+    if not a.skip_limits:
+        from _minhash_limits import measure, report
+
+        sample = docs[:5000]
+        print("\n".join(report(measure(sample, a.runs + 2), len(sample))))
 
 
 if __name__ == "__main__":
