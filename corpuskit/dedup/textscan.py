@@ -5,11 +5,13 @@ to compiled code as a pointer to that storage, so the kernel reads code points i
 batch to UTF-8 first (and decoding it again in the kernel) cost more than all the hashing after it.
 
 One table lookup per code point (:func:`corpuskit.dedup.folding.word_table`) gives what normalisation
-makes of it: its lower case, :data:`SEP` for a separator, or :data:`UNFOLDABLE` when only Python's NFKC
-can fold it.
+makes of it: its lower case, :data:`SEP` for a separator, :data:`EXPANDS` for a character NFKC replaces
+by several, or :data:`UNFOLDABLE` when only Python's NFKC can fold it.
 The loop is branch-free per character (word boundaries are unpredictable, so a branch on them mispredicts
 about once a word): every step stores the running word's hash at the current slot and moves to the next
-slot only when a word ends; the word's polynomial ``sum_k c_k * P^k`` takes ``P^k`` from a table.
+slot only when a word ends; the word's polynomial ``sum_k c_k * P^k`` takes ``P^k`` from a table of
+``POWERS``. Texts with an expansion or a longer word (rare: CJK runs, say) are scanned again by a loop
+that handles both, and is ~1.3x slower.
 
 The words' hashes are ``acc ^ length``, before the finaliser: callers apply ``fmix64`` in a separate,
 vectorised loop (see :mod:`corpuskit.dedup.kernels`).
@@ -31,6 +33,7 @@ _UNFOLDABLE_BIT = np.uint32(0x40000000)
 _EXPANDS_BIT = np.uint32(0x20000000)
 _OFFSET = np.uint32(0x1FFFFFFF)
 POWERS = 64  # P^k for k < POWERS come from a table; longer words (rare) compute the power
+_MOD = POWERS - 1  # a power of two
 
 
 @njit(cache=True)
@@ -45,58 +48,64 @@ def _pow(base, e):
 
 
 @njit(cache=True, inline="always")
-def _step(c, nw, acc, length, prev, pw, base, words):
-    """One code point's table value ``c`` into the word state (branch-free but for very long words)."""
-    word = c < SEP
+def _step(c, p, nw, acc, length, prev, words):
+    """One code point's table value ``c`` into the word state, ``p`` = P^length; no branch: ``sep`` is
+    the top bit (1 for a separator) and masks reset the word after one."""
+    sep = c >> np.uint32(31)
+    keep = np.uint64(sep) - np.uint64(1)  # all ones inside a word
     words[nw] = acc ^ np.uint64(length)  # the running word; kept only when the next step ends it
-    nw += prev & (not word)
-    p = pw[length] if length < POWERS else _pow(base, length)
-    acc = (acc + np.uint64(c) * p) if word else np.uint64(0)
-    length = length + 1 if word else 0
-    return nw, acc, length, word
+    nw += prev & sep
+    acc = (acc + np.uint64(c) * p) & keep
+    length = (length + 1) & np.int64(keep)
+    return nw, acc, length, np.uint32(1) - sep
 
 
 @njit(cache=True)
 def _doc_words_fast(s, table, pw, base, words):
-    """:func:`doc_words` for texts without expansions (-3 when there is one): the tight loops."""
+    """:func:`doc_words` for texts without expansions or words of ``POWERS`` characters (-3 when there
+    is one: the power is read as ``pw[length % POWERS]`` to keep a branch out of the loop)."""
     nw = 0
     acc = np.uint64(0)
     length = 0
-    prev = False
+    prev = np.uint32(0)
     seen = np.uint32(0)
+    longest = 0
     data = s._data
     n = len(s)
     if s._kind == 1:  # one loop per storage width, so the width is not tested per character
         for i in range(n):
             c = table[deref_uint8(data, i)]
             seen |= c
-            nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+            longest |= length
+            nw, acc, length, prev = _step(c, pw[length & _MOD], nw, acc, length, prev, words)
     elif s._kind == 2:
         for i in range(n):
             c = table[deref_uint16(data, i)]
             seen |= c
-            nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+            longest |= length
+            nw, acc, length, prev = _step(c, pw[length & _MOD], nw, acc, length, prev, words)
     else:
         for i in range(n):
             c = table[deref_uint32(data, i)]
             seen |= c
-            nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+            longest |= length
+            nw, acc, length, prev = _step(c, pw[length & _MOD], nw, acc, length, prev, words)
     if seen & _UNFOLDABLE_BIT:
         return -1
-    if seen & _EXPANDS_BIT:
+    if seen & _EXPANDS_BIT or longest >= POWERS:
         return -3
     words[nw] = acc ^ np.uint64(length)
     return nw + (length > 0)
 
 
 @njit(cache=True)
-def _doc_words_expanding(s, table, pw, base, words):
-    """:func:`doc_words` for texts with expansions: one loop over code points and the characters of
-    their expansions (no nested loop: that made numba count references per character)."""
+def _doc_words_exact(s, table, pw, base, words):
+    """:func:`doc_words` for texts with expansions or long words: one loop over code points and the
+    characters of their expansions (no nested loop: that made numba count references per character)."""
     nw = 0
     acc = np.uint64(0)
     length = 0
-    prev = False
+    prev = np.uint32(0)
     n = len(s)
     i = 0
     e = 0
@@ -116,7 +125,8 @@ def _doc_words_expanding(s, table, pw, base, words):
                 continue
         else:
             break
-        nw, acc, length, prev = _step(c, nw, acc, length, prev, pw, base, words)
+        p = pw[length] if length < POWERS else _pow(base, length)
+        nw, acc, length, prev = _step(c, p, nw, acc, length, prev, words)
     words[nw] = acc ^ np.uint64(length)
     return nw + (length > 0)
 
@@ -128,7 +138,7 @@ def doc_words(s, table, pw, base, words):
     need more room than that (then :func:`words_room` is enough)."""
     nw = _doc_words_fast(s, table, pw, base, words)
     if nw == -3:
-        return _doc_words_expanding(s, table, pw, base, words)
+        return _doc_words_exact(s, table, pw, base, words)
     return nw
 
 

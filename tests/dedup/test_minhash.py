@@ -64,6 +64,7 @@ MIXED = [
     "Ǆemal ⅻ ① x² über-straße 'quoted' «guillemets» 😀emoji😀 tab\tsep",
     "Wörter ohne Satzzeichen aber mit Umlauten und einer langen Reihe von Wörtern hier",
     "long words: " + "x" * 200 + " " + "é" * 70 + "Ω" * 64 + " end",  # past the kernel's table of powers
+    "y" * 64 + " " + "z" * 65,  # its edge
     # random code points (any script, class or plane), a third of them spacing or punctuation
     *(
         "".join(" ,\t-"[c % 4] if c % 3 == 0 or 0xD800 <= c <= 0xDFFF else chr(c) for c in row)
