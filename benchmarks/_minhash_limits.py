@@ -77,16 +77,16 @@ def _best(fn, runs: int) -> float:
 def measure(docs: list[str], runs: int = 5) -> dict[str, float]:
     """Seconds per stage (CPU, best of ``runs``) over ``docs``, the machine's limits, and counts."""
     m = MinHasher(128, 1)
-    table, pw = word_table("fold"), powers(HASH_BASE, 5)
+    table, pw = word_table("fold"), powers(HASH_BASE, max(map(len, docs)) + 1)
     words = np.empty(max(map(len, docs)) * 20 + 2, dtype=np.uint64)
-    h64, counts, _ = on_strings(word_shingles, docs, table, 5, HASH_BASE, pw)
+    h64, counts, _ = on_strings(word_shingles, docs, table, 5, HASH_BASE)
     h32 = (h64 >> np.uint64(32)).astype(np.uint32)
     offsets = np.concatenate([[0], np.cumsum(np.maximum(counts, 0))])
     stage = {
         "strings": lambda: on_strings(_strings, docs),
         "scan": lambda: on_strings(_scan, docs, table),
         "words": lambda: on_strings(_words, docs, table, pw, HASH_BASE, words),
-        "kernel": lambda: on_strings(word_minhash, docs, table, 5, HASH_BASE, pw, m._a, m._b),
+        "kernel": lambda: on_strings(word_minhash, docs, table, 5, HASH_BASE, m._a, m._b),
         "minimum": lambda: flat_minhash(h32, offsets, m._a, m._b),
         "total": lambda: m.signatures(docs),
     }

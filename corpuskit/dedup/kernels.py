@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from corpuskit.dedup.textscan import doc_words, words_room
+from corpuskit.dedup.textscan import doc_words, powers, words_room
 
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -118,15 +118,17 @@ def _longest(texts):
 
 
 @njit(cache=True)
-def word_shingles(texts, table, n, base, pw):
+def word_shingles(texts, table, n, base):
     """(shingle hashes uint64, per-text counts (D,), whole-text hashes (D,)) of the word n-grams of a
     list of strings, as :func:`corpuskit.dedup.shingles.shingle_hashes` defines them (a short text is
     one shingle); count -1 marks a text :func:`doc_words` could not fold (it has no shingles here)."""
     ndoc = len(texts)
     counts = np.zeros(ndoc, dtype=np.int64)
     text_hash = np.zeros(ndoc, dtype=np.uint64)
-    words, h, _ = _scratch(_longest(texts) // 2 + 2)
-    out = np.empty(max(_longest(texts) // 2 + 2, ndoc * 64), dtype=np.uint64)
+    longest = _longest(texts)
+    pw = powers(base, max(longest + 1, n))
+    words, h, _ = _scratch(longest // 2 + 2)
+    out = np.empty(max(longest // 2 + 2, ndoc * 64), dtype=np.uint64)
     pos = 0
     for d in range(ndoc):
         ns, text_hash[d] = _doc_shingles(texts[d], table, n, base, pw, words, h)
@@ -162,7 +164,7 @@ def _mixed_min(row, h, xs, ns, a, b):
 
 
 @njit(cache=True)
-def word_minhash(texts, table, n, base, pw, a, b):
+def word_minhash(texts, table, n, base, a, b):
     """(signatures (D, num_perm) uint32, whole-text hashes (D,), shingle counts (D,)) of word n-grams
     of a list of strings: the high 32 bits of each shingle hash go through the affine32 permutations
     without being stored; count -1 as in :func:`word_shingles` (that row is left EMPTY)."""
@@ -170,7 +172,9 @@ def word_minhash(texts, table, n, base, pw, a, b):
     sig = np.full((ndoc, a.shape[0]), _EMPTY32, dtype=np.uint32)
     text_hash = np.zeros(ndoc, dtype=np.uint64)
     counts = np.zeros(ndoc, dtype=np.int64)
-    words, h, xs = _scratch(_longest(texts) // 2 + 2)
+    longest = _longest(texts)
+    pw = powers(base, max(longest + 1, n))
+    words, h, xs = _scratch(longest // 2 + 2)
     for d in range(ndoc):  # independent documents: a prange over d needs only per-thread scratch
         ns, text_hash[d] = _doc_shingles(texts[d], table, n, base, pw, words, h)
         if ns == -2:

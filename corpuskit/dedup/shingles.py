@@ -156,16 +156,14 @@ def _counts_to_offsets(counts: np.ndarray) -> np.ndarray:
 
 
 def word_kernel(kernel, texts: Sequence[str | None], raw: bool, n: int, *args, counts_at: int):
-    """``kernel(texts, table, n, base, powers, *args)`` over a batch of raw (folded as :func:`normalize`
+    """``kernel(texts, table, n, base, *args)`` over a batch of raw (folded as :func:`normalize`
     does) or normalised texts; returns (result, indices of texts folded in Python, result on those or
     None): see :func:`corpuskit.dedup.folding.fold_in_python`. ``result[counts_at]`` are shingle counts."""
     from corpuskit.dedup.folding import fold_in_python
-    from corpuskit.dedup.textscan import on_strings, powers
-
-    pw = powers(_BASE, n)
+    from corpuskit.dedup.textscan import on_strings
 
     def run(batch: list[str], table: np.ndarray):
-        return on_strings(kernel, batch, table, n, _BASE, pw, *args)
+        return on_strings(kernel, batch, table, n, _BASE, *args)
 
     return fold_in_python(as_strings(texts), raw, run, lambda r: r[counts_at])
 

@@ -9,9 +9,9 @@ makes of it: its lower case, :data:`SEP` for a separator, :data:`EXPANDS` for a 
 by several, or :data:`UNFOLDABLE` when only Python's NFKC can fold it.
 The loop is branch-free per character (word boundaries are unpredictable, so a branch on them mispredicts
 about once a word): every step stores the running word's hash at the current slot and moves to the next
-slot only when a word ends; the word's polynomial ``sum_k c_k * P^k`` takes ``P^k`` from a table of
-``POWERS``. Texts with an expansion or a longer word (rare: CJK runs, say) are scanned again by a loop
-that handles both, and is ~1.3x slower.
+slot only when a word ends; the word's polynomial ``sum_k c_k * P^k`` takes ``P^k`` from a table as
+long as the batch's longest text. Texts with an expansion (rare) are scanned again by a loop that
+handles it.
 
 The words' hashes are ``acc ^ length``, before the finaliser: callers apply ``fmix64`` in a separate,
 vectorised loop (see :mod:`corpuskit.dedup.kernels`).
@@ -32,8 +32,6 @@ EXPANDS = np.uint32(0xA0000000)  # | offset in the table of (length, values...):
 _UNFOLDABLE_BIT = np.uint32(0x40000000)
 _EXPANDS_BIT = np.uint32(0x20000000)
 _OFFSET = np.uint32(0x1FFFFFFF)
-POWERS = 64  # P^k for k < POWERS come from a table; longer words (rare) compute the power
-_MOD = POWERS - 1  # a power of two
 
 
 @njit(cache=True)
@@ -62,37 +60,32 @@ def _step(c, p, nw, acc, length, prev, words):
 
 @njit(cache=True)
 def _doc_words_fast(s, table, pw, base, words):
-    """:func:`doc_words` for texts without expansions or words of ``POWERS`` characters (-3 when there
-    is one: the power is read as ``pw[length % POWERS]`` to keep a branch out of the loop)."""
+    """:func:`doc_words` for texts without expansions (-3 when there is one)."""
     nw = 0
     acc = np.uint64(0)
     length = 0
     prev = np.uint32(0)
     seen = np.uint32(0)
-    longest = 0
     data = s._data
     n = len(s)
     if s._kind == 1:  # one loop per storage width, so the width is not tested per character
         for i in range(n):
             c = table[deref_uint8(data, i)]
             seen |= c
-            longest |= length
-            nw, acc, length, prev = _step(c, pw[length & _MOD], nw, acc, length, prev, words)
+            nw, acc, length, prev = _step(c, pw[length], nw, acc, length, prev, words)
     elif s._kind == 2:
         for i in range(n):
             c = table[deref_uint16(data, i)]
             seen |= c
-            longest |= length
-            nw, acc, length, prev = _step(c, pw[length & _MOD], nw, acc, length, prev, words)
+            nw, acc, length, prev = _step(c, pw[length], nw, acc, length, prev, words)
     else:
         for i in range(n):
             c = table[deref_uint32(data, i)]
             seen |= c
-            longest |= length
-            nw, acc, length, prev = _step(c, pw[length & _MOD], nw, acc, length, prev, words)
+            nw, acc, length, prev = _step(c, pw[length], nw, acc, length, prev, words)
     if seen & _UNFOLDABLE_BIT:
         return -1
-    if seen & _EXPANDS_BIT or longest >= POWERS:
+    if seen & _EXPANDS_BIT:
         return -3
     words[nw] = acc ^ np.uint64(length)
     return nw + (length > 0)
@@ -100,8 +93,9 @@ def _doc_words_fast(s, table, pw, base, words):
 
 @njit(cache=True)
 def _doc_words_exact(s, table, pw, base, words):
-    """:func:`doc_words` for texts with expansions or long words: one loop over code points and the
-    characters of their expansions (no nested loop: that made numba count references per character)."""
+    """:func:`doc_words` for texts with expansions: one loop over code points and the characters of
+    their expansions (no nested loop: that made numba count references per character); a word may be
+    longer than the text here, so its power may be past the table."""
     nw = 0
     acc = np.uint64(0)
     length = 0
@@ -125,7 +119,7 @@ def _doc_words_exact(s, table, pw, base, words):
                 continue
         else:
             break
-        p = pw[length] if length < POWERS else _pow(base, length)
+        p = pw[length] if length < pw.shape[0] else _pow(base, length)
         nw, acc, length, prev = _step(c, p, nw, acc, length, prev, words)
     words[nw] = acc ^ np.uint64(length)
     return nw + (length > 0)
@@ -133,9 +127,10 @@ def _doc_words_exact(s, table, pw, base, words):
 
 @njit(cache=True)
 def doc_words(s, table, pw, base, words):
-    """Unmixed hashes of the words of string ``s`` into ``words`` (room for ``len(s) // 2 + 2``);
-    returns their count, -1 when ``s`` has a character the table cannot fold, or -2 when expansions
-    need more room than that (then :func:`words_room` is enough)."""
+    """Unmixed hashes of the words of string ``s`` into ``words`` (room for ``len(s) // 2 + 2``), with
+    ``pw`` = :func:`powers` for at least ``len(s) + 1``; returns their count, -1 when ``s`` has a
+    character the table cannot fold, or -2 when expansions need more room than that (then
+    :func:`words_room` is enough)."""
     nw = _doc_words_fast(s, table, pw, base, words)
     if nw == -3:
         return _doc_words_exact(s, table, pw, base, words)
@@ -153,13 +148,15 @@ def words_room(n, table):
     return n * longest + 2
 
 
-def powers(base: np.uint64, n: int) -> np.ndarray:
-    """``P^k mod 2^64`` for ``k < max(POWERS, n)``: the table :func:`doc_words` reads, and the shingle
-    polynomial's for n-grams of ``n`` words."""
-    pw = np.ones(max(POWERS, n), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k in range(1, len(pw)):
-            pw[k] = pw[k - 1] * base
+@njit(cache=True)
+def powers(base, n):
+    """``P^k mod 2^64`` for ``k < n``: the table :func:`doc_words` reads (per batch, as long as its
+    longest text, so no word's power is past it and the loop has no branch for that), and the shingle
+    polynomial's for n-grams."""
+    pw = np.empty(max(n, 1), dtype=np.uint64)
+    pw[0] = 1
+    for k in range(1, n):
+        pw[k] = pw[k - 1] * base
     return pw
 
 
