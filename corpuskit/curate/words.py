@@ -153,6 +153,19 @@ def _fast_split(chunk: str) -> tuple[str, ...] | None:
 _SHIFT = 40  # a chunk's three Gopher counts packed in one int (fields < 2**40), so a document sums one column
 
 
+def chunk_record(chunk: str) -> tuple[tuple[str, ...], int, int, int]:
+    """Words of one whitespace-free chunk (uncached) and, for Gopher, its symbol-only words, their characters
+    and its words without a letter."""
+    if chunk.isalpha():
+        return _ALPHA_EXCEPTIONS.get(chunk, (chunk,)), 0, 0, 0
+    toks = _fast_split(chunk) or _split_chunk(chunk)
+    if not _ALPHA_EXCEPTIONS.keys().isdisjoint(toks):  # e.g. "dont" as an infix piece of "dont-care"
+        toks = tuple(w for t in toks for w in _ALPHA_EXCEPTIONS.get(t, (t,)))
+    sym = [t for t in toks if not t.strip(PUNCTUATION)]
+    nonalpha = sum(1 for t in toks if not t.isalpha() and not any(c.isalpha() for c in t))
+    return toks, len(sym), sum(map(len, sym)), nonalpha
+
+
 class _ChunkCache(dict):
     """chunk -> its words joined by single spaces (an all-letter chunk is usually itself), filled on a miss;
     :data:`_COUNTS` gets the chunk's packed (symbol words, their characters, words without a letter)."""
@@ -161,19 +174,10 @@ class _ChunkCache(dict):
         if len(self) >= _CACHE_MAX:
             self.clear()
             _COUNTS.clear()
-        if chunk.isalpha():
-            toks = _ALPHA_EXCEPTIONS.get(chunk, (chunk,))
-            joined, packed = " ".join(toks), 0
-        else:
-            toks = _fast_split(chunk) or _split_chunk(chunk)
-            if not _ALPHA_EXCEPTIONS.keys().isdisjoint(toks):  # e.g. "dont" as an infix piece of "dont-care"
-                toks = tuple(w for t in toks for w in _ALPHA_EXCEPTIONS.get(t, (t,)))
-            sym = [t for t in toks if not t.strip(PUNCTUATION)]
-            nonalpha = sum(1 for t in toks if not t.isalpha() and not any(c.isalpha() for c in t))
-            joined = " ".join(toks)
-            packed = len(sym) + (sum(map(len, sym)) << _SHIFT) + (nonalpha << 2 * _SHIFT)
+        toks, n_sym, sym_chars, nonalpha = chunk_record(chunk)
+        joined = " ".join(toks)
         self[chunk] = joined
-        _COUNTS[chunk] = packed
+        _COUNTS[chunk] = n_sym + (sym_chars << _SHIFT) + (nonalpha << 2 * _SHIFT)
         return joined
 
 
