@@ -160,6 +160,8 @@ def _punct_or_space() -> str:
 
 
 def _token_class(t: str) -> str:
+    if t.isalpha():
+        return "W"
     if t in SENT_PUNCT:
         return "E"
     return "P" if _PUNCT_ONLY_RE.fullmatch(t) else "W"

@@ -5,17 +5,19 @@ A document's words are never built as strings: each distinct whitespace chunk is
 ids and its symbol/alphabetic counts; word id -> length, stop-word slot), a batch becomes one array of
 chunk indices plus per-document offsets, and one kernel call gives every document's word count, word
 characters, symbol and non-alphabetic word counts, distinct stop words and n-gram repetition numerators
-(:func:`corpuskit.curate.ngrams.ngram_chars`). Per document, Python does only ``text.split()`` and one
-C-level dictionary pass over its chunks.
+(:func:`corpuskit.curate.ngrams.ngram_chars`). Per document, Python does only ``text.split()``; the
+batch's chunks are looked up in one C-level pass and the new all-letter ones registered in bulk.
 """
 
 from __future__ import annotations
+
+from itertools import filterfalse
 
 import numpy as np
 from numba import njit
 
 from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS, ngram_chars
-from corpuskit.curate.words import chunk_record
+from corpuskit.curate.words import _ALPHA_EXCEPTIONS, chunk_record
 
 # columns of :func:`word_stats`, then one per TOP_NGRAMS and DUP_NGRAMS (n-gram character numerators)
 COLUMNS = ("words", "word_chars", "symbol_words", "symbol_chars", "nonalpha_words", "stop_words")
@@ -45,7 +47,8 @@ class _Grow:
 
 
 class _Tables(dict):
-    """chunk -> chunk index; a miss splits the chunk and appends its rows to the pending lists."""
+    """chunk -> chunk index, plus the flat tables the kernel reads; :meth:`add` registers a batch's new
+    chunks (all-letter ones in bulk, the others split one by one)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,43 +61,53 @@ class _Tables(dict):
         self.chunk_start, self.chunk_words = _Grow(), _Grow()  # offsets into flat_words
         self.chunk_counts = _Grow()  # 3 per chunk: symbol words, their characters, non-alphabetic words
         self.flat_words = _Grow()
-        self.tokens: list[tuple[str, ...]] = []  # chunk index -> its words, for callers that need strings
-        self._pending: tuple[list[int], ...] = ([], [], [], [], [])
+        self.split: dict[str, tuple[str, ...]] = {}  # words of the chunks that are not one plain word
 
-    def __missing__(self, chunk: str) -> int:
-        toks, n_sym, sym_chars, nonalpha = chunk_record(chunk)
-        self.tokens.append(toks)
+    def _words(self, words: list[str]) -> list[int]:
         vocab = self.vocab
-        new_len, start, nwords, counts, flat = self._pending
-        start.append(self.flat_words.n + len(flat))
-        nwords.append(len(toks))
-        counts += (n_sym, sym_chars, nonalpha)
-        for t in toks:
-            i = vocab.get(t)
-            if i is None:
-                i = vocab[t] = len(vocab)
-                new_len.append(len(t))
-            flat.append(i)
-        i = self[chunk] = len(self)
-        return i
+        new = list(set(words).difference(vocab))  # vocab is a plain dict: looked up, not copied
+        vocab.update(zip(new, range(len(vocab), len(vocab) + len(new)), strict=True))
+        self.word_len.extend(list(map(len, new)))
+        return list(map(vocab.__getitem__, words))
 
-    def flush(self) -> None:
-        """Move the rows added since the last flush into the arrays the kernel reads."""
-        new_len, start, nwords, counts, flat = self._pending
-        self.word_len.extend(new_len)
-        self.chunk_start.extend(start)
+    def add(self, chunks: list[str]) -> None:
+        """Give every chunk of ``chunks`` not seen yet its index and table rows."""
+        # set order: which new chunk gets which id varies between processes; the statistics do not
+        # (ids only have to be distinct)
+        new = list(filterfalse(self.__contains__, set(chunks)))
+        plain = [c for c in new if c.isalpha() and c not in _ALPHA_EXCEPTIONS]  # one word, nothing to count
+        n = len(self)
+        self.update(zip(plain, range(n, n + len(plain)), strict=True))
+        self.chunk_start.extend(list(range(self.flat_words.n, self.flat_words.n + len(plain))))
+        self.chunk_words.extend([1] * len(plain))
+        self.chunk_counts.extend([0] * (3 * len(plain)))
+        self.flat_words.extend(self._words(plain))
+        other = [c for c in new if c not in self]
+        starts, nwords, counts, words = [], [], [], []
+        for c in other:
+            toks, n_sym, sym_chars, nonalpha = chunk_record(c)
+            self.split[c] = toks
+            starts.append(self.flat_words.n + len(words))
+            nwords.append(len(toks))
+            counts += (n_sym, sym_chars, nonalpha)
+            words += toks
+        n = len(self)
+        self.update(zip(other, range(n, n + len(other)), strict=True))
+        self.chunk_start.extend(starts)
         self.chunk_words.extend(nwords)
         self.chunk_counts.extend(counts)
-        self.flat_words.extend(flat)
-        self._pending = ([], [], [], [], [])
+        self.flat_words.extend(self._words(words))
 
 
 _TABLES = _Tables()
 
 
 def chunk_words(chunk: str) -> tuple[str, ...]:
-    """Words of one whitespace-free chunk, from the same tables (split once per process)."""
-    return _TABLES.tokens[_TABLES[chunk]]
+    """Words of one whitespace-free chunk (split once per process when it went through :func:`word_stats`)."""
+    if chunk.isalpha():
+        return _ALPHA_EXCEPTIONS.get(chunk, (chunk,))
+    toks = _TABLES.split.get(chunk)
+    return toks if toks is not None else chunk_record(chunk)[0]
 
 
 @njit(cache=True)
@@ -158,13 +171,13 @@ def word_stats(texts: list[str], stop_words: tuple[str, ...]) -> np.ndarray:
         tables.reset()
     if len(stop_words) > 63:
         raise ValueError("at most 63 stop words")
-    get = tables.__getitem__
-    chunks: list[int] = []
+    words: list[str] = []
     offsets = [0]
     for t in texts:
-        chunks.extend(map(get, t.split()))
-        offsets.append(len(chunks))
-    tables.flush()
+        words.extend(t.split())
+        offsets.append(len(words))
+    tables.add(words)
+    chunks = np.fromiter(map(tables.__getitem__, words), dtype=np.int64, count=len(words))
     vocab = tables.vocab
     stop_slot = np.full(len(vocab), -1, dtype=np.int64)
     for k, w in enumerate(dict.fromkeys(stop_words)):
@@ -172,7 +185,7 @@ def word_stats(texts: list[str], stop_words: tuple[str, ...]) -> np.ndarray:
             stop_slot[vocab[w]] = k
     return _kernel(
         np.array(offsets, dtype=np.int64),
-        np.array(chunks, dtype=np.int64),
+        chunks,
         tables.chunk_start.view(),
         tables.chunk_words.view(),
         tables.chunk_counts.view(),
