@@ -4,9 +4,9 @@ Called by ``benchmarks/curate.py`` (never imported by corpuskit). Reads JSONL {i
 each filter's decision (null = kept, else the reason) made on the ORIGINAL text of the document (C4 rewrites
 ``doc.text`` in datatrove; each filter gets a fresh copy so decisions are per filter, as ours are), plus
 timings: ``wall_s`` from the moment every worker is initialised (filters built, models loaded) to the last
-result, ``startup_s`` for the worker start and initialisation before it. Filters run one after another per
-document, as in a datatrove pipeline, so the spaCy word-split
-cache (``split_into_parts`` lru_cache) helps datatrove exactly as it does in real use.
+result, ``cpu_s`` the CPU seconds of that work summed over workers, ``startup_s`` for the worker start and
+initialisation before it. Filters run one after another per document, as in a datatrove pipeline, so the
+spaCy word-split cache (``split_into_parts`` lru_cache) helps datatrove exactly as it does in real use.
 
 usage: python _datatrove_filters.py IN.jsonl OUT.jsonl --model lid.176.ftz [--workers N] [--tokens]
 """
@@ -69,6 +69,7 @@ def _run_chunk(args):
     from datatrove.utils.text import split_into_words
 
     filters = _FILTERS
+    cpu0 = time.process_time()
     out, seconds = [], dict.fromkeys(FILTERS, 0.0)
     for r in rows:
         rec = {"id": r["id"]}
@@ -87,7 +88,7 @@ def _run_chunk(args):
         if want_tokens:
             rec["words"] = split_into_words(r["text"])
         out.append(rec)
-    return out, seconds
+    return out, seconds, time.process_time() - cpu0
 
 
 def main():
@@ -118,7 +119,7 @@ def main():
     startup = t0 - t_start
     seconds = dict.fromkeys(FILTERS, 0.0)
     with open(a.out, "w", encoding="utf-8") as f:
-        for recs, secs in results:
+        for recs, secs, _ in results:
             for k, v in secs.items():
                 seconds[k] += v
             for rec in recs:
@@ -130,6 +131,7 @@ def main():
                 "workers": n,
                 "wall_s": wall,
                 "startup_s": startup,
+                "cpu_s": sum(r[2] for r in results),
                 "filter_cpu_s": seconds,
             }
         )

@@ -68,24 +68,28 @@ def _ready(_: int) -> None:
     _BARRIER.wait(timeout=600)  # one call per worker: each holds here until all are initialised
 
 
-def _ours_chunk(texts: list[str]) -> pl.DataFrame:
+def _ours_chunk(texts: list[str]) -> tuple[pl.DataFrame, float]:
+    """Decisions and the CPU seconds they took in this process."""
     from corpuskit.curate.config import CurateConfig
     from corpuskit.curate.pipeline import signal_frame
     from corpuskit.curate.rules import decide
 
+    cpu0 = time.process_time()
     cc = CurateConfig()  # langid on (no language restriction, min score 0.65) + the four filters
     dec = decide(signal_frame(texts, cc), cc.rules())
-    return dec.select("lang", "lang_score", *[f"{n}_reason" for n in ["langid", *FILTERS]])
+    cols = dec.select("lang", "lang_score", *[f"{n}_reason" for n in ["langid", *FILTERS]])
+    return cols, time.process_time() - cpu0
 
 
-def run_ours(texts: list[str], workers: int) -> tuple[pl.DataFrame, float, float]:
-    """Decisions, seconds from all workers ready to the last result, seconds of worker start-up before."""
+def run_ours(texts: list[str], workers: int) -> tuple[pl.DataFrame, float, float, float]:
+    """Decisions, seconds from all workers ready to the last result, CPU seconds of that work (all
+    workers), seconds of worker start-up before."""
     t_start = time.perf_counter()
     if workers <= 1:
         _ours_init()
         t0 = time.perf_counter()
-        dec = _ours_chunk(texts)
-        return dec, time.perf_counter() - t0, t0 - t_start
+        dec, cpu = _ours_chunk(texts)
+        return dec, time.perf_counter() - t0, cpu, t0 - t_start
     chunks = [texts[i::workers] for i in range(workers)]
     # spawn: the parent has run polars (threads); a forked child can deadlock on its locks
     ctx = multiprocessing.get_context("spawn")
@@ -93,11 +97,12 @@ def run_ours(texts: list[str], workers: int) -> tuple[pl.DataFrame, float, float
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ours_init, initargs=(barrier,)) as pool:
         list(pool.map(_ready, range(workers)))
         t0 = time.perf_counter()
-        parts = list(pool.map(_ours_chunk, chunks))
+        res = list(pool.map(_ours_chunk, chunks))
         wall = time.perf_counter() - t0
+    parts = [p for p, _ in res]
     order = [i for w in range(workers) for i in range(w, len(texts), workers)]
     dec = pl.concat(parts).with_columns(pl.Series("_i", order)).sort("_i").drop("_i")
-    return dec, wall, t0 - t_start
+    return dec, wall, sum(c for _, c in res), t0 - t_start
 
 
 def run_datatrove(py: Path, jsonl: Path, out: Path, workers: int) -> dict:
@@ -144,13 +149,15 @@ def main() -> None:
         f"workers: {a.workers} (both tools); {os.cpu_count()} cores shared with other jobs: timings are noisy"
     )
 
-    ours_s, ours_up, dt_s, dt_up, dt_cpu = [], [], [], [], []
+    ours_s, ours_up, ours_cpu, dt_s, dt_up, dt_cpu, dt_total_cpu = [], [], [], [], [], [], []
     for _ in range(a.repeats):
-        dec, s, up = run_ours(texts, a.workers)
+        dec, s, cpu, up = run_ours(texts, a.workers)
         ours_s.append(s)
+        ours_cpu.append(cpu)
         ours_up.append(up)
         stats = run_datatrove(py, jsonl, work / "dt_out.jsonl", a.workers)
         dt_s.append(stats["wall_s"])
+        dt_total_cpu.append(stats["cpu_s"])
         dt_up.append(stats["startup_s"])
         dt_cpu.append(stats["filter_cpu_s"])
     o, d = statistics.median(ours_s), statistics.median(dt_s)
@@ -161,6 +168,12 @@ def main() -> None:
     per = {k: statistics.median(c[k] for c in dt_cpu) for k in dt_cpu[0]}
     print("datatrove per filter (CPU): " + ", ".join(f"{k} {n / v:,.0f} docs/s" for k, v in per.items()))
     print(f"ratio corpuskit / datatrove: {d / o:.1f}x")
+    oc, dc = statistics.median(ours_cpu), statistics.median(dt_total_cpu)
+    print(
+        f"CPU seconds of that work (all workers; steadier than wall time on a shared machine): "
+        f"corpuskit {oc:.2f} s ({n / oc:,.0f} docs per CPU-s), datatrove {dc:.2f} s ({n / dc:,.0f}); "
+        f"ratio {dc / oc:.1f}x"
+    )
     print(
         f"worker start-up before that (spawned and warmed, once per run): corpuskit {ou:.2f} s, "
         f"datatrove {du:.2f} s; including it: ratio {(d + du) / (o + ou):.1f}x"
