@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cache
 
+import numpy as np
 import polars as pl
 import regex
 
-from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS, ngram_signals
-from corpuskit.curate.words import SENT_PUNCT, analyse_words, chunk_words
+from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS
+from corpuskit.curate.word_stats import chunk_words, word_stats
+from corpuskit.curate.words import SENT_PUNCT
 
 # datatrove/utils/text.py TERMINAL_PUNCTUATION: FineWeb's default stop_chars (copied verbatim).
 TERMINAL_PUNCTUATION = (
@@ -143,46 +146,57 @@ def _c4(lines: list[str], p: SignalParams) -> tuple[int, int, int, int | None, i
 
 
 _C4_PHRASES_RE = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *C4_POLICY_SUBSTRINGS))))
-_SENT_CLASS_CACHE: dict[str, str] = {}
 _SENT_BREAK_RE = re.compile("E[EP]*W")
 _PUNCT_ONLY_RE = regex.compile(r"\p{P}+")
-_TRAILING_PUNCT_RE = regex.compile(r"(?r)[\p{P}\s]+$")  # (?r): searched from the end
-_SENT_CHAR_RE = regex.compile("[" + regex.escape("".join(sorted(SENT_PUNCT))) + "]")
+_SENT_CHAR_RE = re.compile("[" + re.escape("".join(sorted(SENT_PUNCT))) + "]")
+
+
+@cache
+def _punct_or_space() -> str:
+    r"""Every character of ``[\p{P}\s]`` (for ``str.rstrip``), one regex pass over all code points."""
+    cps = np.arange(0x110000, dtype=np.uint32)
+    cps = cps[(cps < 0xD800) | (cps > 0xDFFF)]
+    return "".join(regex.findall(r"[\p{P}\s]", cps.tobytes().decode("utf-32-le")))
 
 
 def _token_class(t: str) -> str:
+    if t.isalpha():
+        return "W"
     if t in SENT_PUNCT:
         return "E"
     return "P" if _PUNCT_ONLY_RE.fullmatch(t) else "W"
 
 
+class _SentClasses(dict):
+    """chunk -> the sentence class of each of its words: E = sentence-final punctuation, P = other
+    punctuation, W = word (filled on a miss)."""
+
+    def __missing__(self, chunk: str) -> str:
+        if len(self) > 500_000:
+            self.clear()
+        c = self[chunk] = "".join(_token_class(t) for t in chunk_words(chunk))
+        return c
+
+
+_SENT_CLASSES = _SentClasses()
+
+
 def _sentences(line: str) -> int:
     """Sentences spaCy's sentencizer finds in one line (see :func:`corpuskit.curate.words.count_sentences`),
-    via cached per-chunk token classes: E = sentence-final punctuation, P = other punctuation, W = word."""
-    tail = _TRAILING_PUNCT_RE.search(line)
-    if not _SENT_CHAR_RE.search(line, 0, tail.start() if tail else len(line)):
+    via cached per-chunk word classes (:class:`_SentClasses`)."""
+    if not _SENT_CHAR_RE.search(line.rstrip(_punct_or_space())):
         return 1  # sentence-final punctuation only in the closing punctuation run: one sentence
-    cache = _SENT_CLASS_CACHE
-    chunks = line.split()
-    parts = list(map(cache.get, chunks))
-    if None in parts:
-        if len(cache) > 200_000:
-            cache.clear()
-        for j, c in enumerate(parts):
-            if c is None:
-                chunk = chunks[j]
-                parts[j] = cache[chunk] = "".join(_token_class(t) for t in chunk_words(chunk))
-    classes = "".join(parts)
+    classes = "".join(map(_SENT_CLASSES.__getitem__, line.split()))
     return (1 + len(_SENT_BREAK_RE.findall(classes))) if classes else 0
 
 
 def _fineweb(text: str, n_words: int, p: SignalParams) -> tuple[float | None, ...]:
-    lines = [line for line in text.split("\n") if line.strip() != ""]
+    lines = [line for line in text.split("\n") if line and not line.isspace()]  # line.strip() != ""
     if not lines:
         return None, None, None, None
     n = len(lines)
-    stop = tuple(p.fineweb_stop_chars)
-    punct = sum(1 for line in lines if line.endswith(stop)) / n
+    stop = frozenset(p.fineweb_stop_chars)  # single characters: endswith(any of them) = last one in the set
+    punct = sum(1 for line in lines if line[-1] in stop) / n
     short = sum(1 for line in lines if len(line) <= p.fineweb_short_line_length) / n
     denom = len(text) - text.count("\n")
     char_dup = _dup_stats(lines)[1] / denom if denom else None
@@ -190,15 +204,17 @@ def _fineweb(text: str, n_words: int, p: SignalParams) -> tuple[float | None, ..
     return punct, short, char_dup, list_ratio
 
 
-def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
-    """All quality signals of one document, in :data:`SIGNAL_SCHEMA` order."""
+def document_signals(text: str, p: SignalParams = SignalParams(), words: list[float] | None = None) -> tuple:
+    """All quality signals of one document, in :data:`SIGNAL_SCHEMA` order; ``words`` is its row of
+    :func:`corpuskit.curate.word_stats.word_stats` when the caller computed a batch."""
     n_chars = len(text)
     if not text:
         return _EMPTY
-    words, n_sym, sym_chars, n_nonalpha = analyse_words(text)
-    n_words = len(words)
+    if words is None:
+        words = word_stats([text], p.stop_words).tolist()[0]
+    n_words, word_chars, n_sym, sym_chars, n_nonalpha, stop = map(int, words[:6])
     n_nonsym = n_words - n_sym
-    mean_len = (sum(map(len, words)) - sym_chars) / n_nonsym if n_nonsym else None
+    mean_len = (word_chars - sym_chars) / n_nonsym if n_nonsym else None
     if n_words:
         hash_ratio = text.count("#") / n_words
         ellipsis_ratio = (text.count("...") + text.count("…")) / n_words
@@ -211,13 +227,11 @@ def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
         end_ell = sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / len(lines)
     else:
         bullets = end_ell = None
-    stop = len(set(p.stop_words).intersection(words))
 
     paragraphs = _PARA_RE.split(text.strip())
     pd, pc = _dup_stats(paragraphs)
     rlines = _LINES_RE.split(text)
     ld, lc = _dup_stats(rlines)
-    ngrams = ngram_signals(words, n_chars)
 
     return (
         n_chars,
@@ -234,7 +248,7 @@ def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
         pc / n_chars,
         ld / len(rlines),
         lc / n_chars,
-        *ngrams,
+        *[x / n_chars for x in words[6:]],
         *_c4(lines, p),
         *_fineweb(text, n_words, p),
     )
@@ -242,5 +256,7 @@ def document_signals(text: str, p: SignalParams = SignalParams()) -> tuple:
 
 def quality_signals(texts: list[str] | pl.Series, params: SignalParams = SignalParams()) -> pl.DataFrame:
     """Signal columns for a batch of texts (one row per text, same order)."""
-    rows = [document_signals(t or "", params) for t in texts]
+    texts = [t or "" for t in texts]
+    stats = word_stats(texts, params.stop_words).tolist()
+    rows = [document_signals(t, params, w) for t, w in zip(texts, stats, strict=True)]
     return pl.DataFrame(rows, schema=SIGNAL_SCHEMA, orient="row")

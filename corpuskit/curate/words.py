@@ -25,7 +25,16 @@ from __future__ import annotations
 
 import regex
 
-from corpuskit.curate.word_affixes import INFIX_HINT_RE, INFIX_RE, PREFIX_RE, URL_RE, suffix_len
+from corpuskit.curate.word_affixes import (
+    _PUNCT_CHARS,
+    _QUOTES,
+    INFIX_HINT_RE,
+    INFIX_RE,
+    PREFIX_RE,
+    SUFFIX_RE,
+    URL_RE,
+    suffix_len,
+)
 from corpuskit.curate.word_exceptions import EXCEPTIONS
 
 
@@ -103,68 +112,107 @@ PUNCTUATION = (
     "\x1b\x1c\x1d\x1e\x1f\x7f\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92"
     "\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f"
 )
-_PUNCTUATION_SET = frozenset(PUNCTUATION)
 
-# chunk -> (tokens joined by spaces, symbol tokens, characters in symbol tokens, tokens without a letter)
-_CACHE: dict[str, tuple[str, int, int, int]] = {}
-_CACHE_MAX = 300_000
-# All-letter chunks that are exceptions ("dont", "cannot", "im"): rare, fixed up after the split.
+# Single characters that spaCy peels off as a whole suffix after a letter, or as a whole prefix before one
+# (every member of the affix tables' character lists that is not itself a letter, a dot or a special case).
+_AFFIX_CHARS = frozenset(
+    c for c in _PUNCT_CHARS + _QUOTES if not c.isalpha() and EXCEPTIONS.get(c, (c,)) == (c,)
+)
+
+
+def _fast_split(chunk: str) -> tuple[str, ...] | None:
+    """The common chunk shapes ``word,`` ``word.`` ``(word`` ``(word)`` (letters plus one affix character
+    at either end, no special case involved) without the affix loop; None for any other chunk. Gives what
+    :func:`_split_chunk` gives (``tests/curate/test_words.py`` checks both on every shape)."""
+    special = EXCEPTIONS
+    if chunk in special or len(chunk) < 2:
+        return None
+    first, last = chunk[0], chunk[-1]
+    if first in _AFFIX_CHARS:
+        core = chunk[1:]
+        if core.isalpha():
+            return None if core in special else (first, core)
+        if last in _AFFIX_CHARS and len(chunk) > 2:
+            core = chunk[1:-1]
+            if (
+                core.isalpha()
+                and core not in special
+                and core + last not in special
+                and first + core not in special
+            ):
+                return first, core, last
+        return None
+    core = chunk[:-1]
+    if not core.isalpha() or core in special:
+        return None
+    if last in _AFFIX_CHARS or (last == "." and SUFFIX_RE.match(chunk, len(chunk) - 1)):
+        return core, last
+    return None
+
+
+_SHIFT = 40  # a chunk's three Gopher counts packed in one int (fields < 2**40), so a document sums one column
+
+
+def chunk_record(chunk: str) -> tuple[tuple[str, ...], int, int, int]:
+    """Words of one whitespace-free chunk (uncached) and, for Gopher, its symbol-only words, their characters
+    and its words without a letter."""
+    if chunk.isalpha():
+        return _ALPHA_EXCEPTIONS.get(chunk, (chunk,)), 0, 0, 0
+    toks = _fast_split(chunk) or _split_chunk(chunk)
+    if not _ALPHA_EXCEPTIONS.keys().isdisjoint(toks):  # e.g. "dont" as an infix piece of "dont-care"
+        toks = tuple(w for t in toks for w in _ALPHA_EXCEPTIONS.get(t, (t,)))
+    sym = [t for t in toks if not t.strip(PUNCTUATION)]
+    nonalpha = sum(1 for t in toks if not t.isalpha() and not any(c.isalpha() for c in t))
+    return toks, len(sym), sum(map(len, sym)), nonalpha
+
+
+class _ChunkCache(dict):
+    """chunk -> its words joined by single spaces (an all-letter chunk is usually itself), filled on a miss;
+    :data:`_COUNTS` gets the chunk's packed (symbol words, their characters, words without a letter)."""
+
+    def __missing__(self, chunk: str) -> str:
+        if len(self) >= _CACHE_MAX:
+            self.clear()
+            _COUNTS.clear()
+        toks, n_sym, sym_chars, nonalpha = chunk_record(chunk)
+        joined = " ".join(toks)
+        self[chunk] = joined
+        _COUNTS[chunk] = n_sym + (sym_chars << _SHIFT) + (nonalpha << 2 * _SHIFT)
+        return joined
+
+
+class _ChunkCounts(dict):
+    """chunk -> packed counts; a miss (the caches were cleared mid-document) refills through _CACHE."""
+
+    def __missing__(self, chunk: str) -> int:
+        _CACHE.pop(chunk, None)
+        _CACHE[chunk]  # noqa: B018 (fills both caches)
+        return self[chunk]
+
+
+_CACHE_MAX = 1_000_000
+_CACHE = _ChunkCache()
+_COUNTS = _ChunkCounts()
+# All-letter chunks that are exceptions ("dont", "cannot", "im"): split like any other special case.
 _ALPHA_EXCEPTIONS = {k: v for k, v in EXCEPTIONS.items() if k.isalpha() and v != (k,)}
-
-
-def _chunk_record(chunk: str) -> tuple[str, int, int, int]:
-    toks = _split_chunk(chunk)
-    sym = [t for t in toks if all(c in _PUNCTUATION_SET for c in t)]
-    nonalpha = sum(1 for t in toks if not any(c.isalpha() for c in t))
-    return " ".join(toks), len(sym), sum(map(len, sym)), nonalpha
-
-
-def _fix_alpha_exceptions(words: list[str]) -> list[str]:
-    if _ALPHA_EXCEPTIONS.keys().isdisjoint(words):
-        return words
-    out: list[str] = []
-    for w in words:
-        exc = _ALPHA_EXCEPTIONS.get(w)
-        if exc is None:
-            out.append(w)
-        else:
-            out.extend(exc)
-    return out
+_MASK = (1 << _SHIFT) - 1
 
 
 def analyse_words(text: str) -> tuple[list[str], int, int, int]:
     """Words of ``text`` (see :func:`split_words`) and, for Gopher, the number of symbol-only words, their
     characters, and the number of words without a letter.
 
-    Chunks of letters only (most of them) are one alphabetic, non-symbol word each and need no work; the
-    other chunks are split once (cached) and substituted by their space-joined words, so the word list is
-    one ``str.split`` of the rewritten text."""
-    cache = _CACHE
+    Each distinct whitespace chunk is split once (cached, with its counts); a document is then two C-level
+    passes over its chunks: the cached strings joined and split again, and the packed counts summed."""
     chunks = text.split()
-    odd = [c for c in chunks if not c.isalpha()]
-    if not odd:
-        return _fix_alpha_exceptions(chunks), 0, 0, 0
-    if len(cache) + len(odd) > _CACHE_MAX:
-        cache.clear()
-    recs = list(map(cache.get, odd))
-    if None in recs:
-        for i in [i for i, r in enumerate(recs) if r is None]:
-            recs[i] = cache[odd[i]] = _chunk_record(odd[i])
-    words = " ".join([c if c.isalpha() else cache[c][0] for c in chunks]).split()
-    _, n_sym, sym_chars, nonalpha = (sum(col) if j else 0 for j, col in enumerate(zip(*recs, strict=True)))
-    return _fix_alpha_exceptions(words), n_sym, sym_chars, nonalpha
+    words = " ".join(map(_CACHE.__getitem__, chunks)).split()
+    packed = sum(map(_COUNTS.__getitem__, chunks))
+    return words, packed & _MASK, (packed >> _SHIFT) & _MASK, packed >> 2 * _SHIFT
 
 
 def chunk_words(chunk: str) -> list[str]:
     """Words of one whitespace-free chunk (cached like :func:`analyse_words`)."""
-    if chunk.isalpha():
-        return list(_ALPHA_EXCEPTIONS.get(chunk, (chunk,)))
-    rec = _CACHE.get(chunk)
-    if rec is None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
-        rec = _CACHE[chunk] = _chunk_record(chunk)
-    return rec[0].split(" ")
+    return _CACHE[chunk].split(" ")
 
 
 def split_words(text: str) -> list[str]:

@@ -59,3 +59,22 @@ def test_split_words_is_stable_under_cache() -> None:
 )
 def test_count_sentences_like_spacy_sentencizer(text: str, n: int) -> None:
     assert count_sentences(split_words(text)) == n
+
+
+def test_fast_path_gives_what_the_affix_loop_gives() -> None:
+    """Every affix character around letter cores of each kind (lower, upper, uncased script, special cases):
+    the shortcut for common chunk shapes must split exactly as the full loop does, or decline."""
+    from corpuskit.curate.word_affixes import _PUNCT_CHARS, _QUOTES
+    from corpuskit.curate.words import _fast_split, _split_chunk
+
+    cores = ["word", "Word", "WORD", "A", "a", "US", "dont", "cannot", "Mr", "goin", "ol", "s", "日本", "ક"]
+    chars = sorted(set(_PUNCT_CHARS + _QUOTES + ".$%+=-§°"))
+    taken = 0
+    for core in cores:
+        for c in chars:
+            for chunk in (core + c, c + core, c + core + c, c + core + ")", "(" + core + c):
+                fast = _fast_split(chunk)
+                if fast is not None:
+                    taken += 1
+                    assert fast == _split_chunk(chunk), chunk
+    assert taken > 500  # the shortcut is actually used
