@@ -24,29 +24,16 @@ import polars as pl
 from corpuskit.dedup.bands import partition_dir
 from corpuskit.dedup.clusters import components, estimated_jaccard, exact_jaccard, sorted_unique
 from corpuskit.dedup.config import DedupConfig
-from corpuskit.dedup.loading import SignatureFile
+from corpuskit.dedup.loading import SignatureFile, rows_by_file
 from corpuskit.store.atomic import atomic_write_parquet
 
 _EDGES = {"u": pl.Int64, "v": pl.Int64}
 
 
-def _by_file(rows: np.ndarray, files: Sequence[SignatureFile]) -> list[tuple[SignatureFile, np.ndarray, int]]:
-    """(file, positions in it, index of its first row in ``rows``) for sorted global ``rows``."""
-    starts = np.array([f.offset for f in files], dtype=np.int64)
-    which = np.searchsorted(starts, rows, side="right") - 1
-    out = []
-    bounds = np.flatnonzero(np.diff(which)) + 1
-    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(rows)], strict=True):
-        if hi > lo:
-            f = files[int(which[lo])]
-            out.append((f, rows[lo:hi] - f.offset, lo))
-    return out
-
-
 def gather_signatures(rows: np.ndarray, files: Sequence[SignatureFile], num_perm: int) -> np.ndarray:
     """Signatures of sorted global ``rows``, reading one file at a time."""
     out = np.empty((len(rows), num_perm), dtype=np.uint32)
-    for f, pos, lo in _by_file(rows, files):
+    for f, pos, lo in rows_by_file(rows, files):
         out[lo : lo + len(pos)] = pl.read_parquet(f.signatures, columns=["minhash"])["minhash"].to_numpy()[
             pos
         ]
@@ -57,7 +44,7 @@ def gather_texts(rows: np.ndarray, files: Sequence[SignatureFile]) -> pl.Series:
     """Texts of sorted global ``rows`` (a signature file's rows are its document file's rows, in order)."""
     parts = [
         pl.read_parquet(f.documents, columns=["text"])["text"].gather(pos)
-        for f, pos, _ in _by_file(rows, files)
+        for f, pos, _ in rows_by_file(rows, files)
     ]
     return pl.concat(parts) if parts else pl.Series("text", [], dtype=pl.String)
 
