@@ -41,9 +41,16 @@ def exact_roots(text_hash: np.ndarray, n_shingles: np.ndarray, exact: bool) -> t
     rows = np.arange(len(text_hash), dtype=np.int64)
     nonempty = n_shingles > 0
     root = rows
-    if exact:
-        f = pl.DataFrame({"h": text_hash, "r": rows}).with_columns(pl.col("r").min().over("h").alias("root"))
-        root = np.where(nonempty, f["root"].to_numpy(), rows)
+    if exact and len(rows):
+        # a stable sort keeps rows ascending within a hash, so each run's first row is its smallest
+        order = np.argsort(text_hash, kind="stable")
+        h = text_hash[order]
+        first = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
+        del h
+        root = np.empty_like(rows)
+        root[order] = order[np.repeat(first, np.diff(np.append(first, len(order))))]
+        del order
+        root = np.where(nonempty, root, rows)
     return root, rows[(root == rows) & nonempty]
 
 

@@ -51,9 +51,11 @@ def decide(
 
 @dataclass
 class Decisions:
-    """The decisions of the clustered rows (global row ``_g``, ascending) and every row's cluster size."""
+    """The decisions of the clustered rows (global row ``_g``, ascending), every row's cluster label and
+    cluster size."""
 
     clustered: pl.DataFrame
+    labels: np.ndarray
     size: np.ndarray
 
     def of_file(self, f: SignatureFile) -> pl.DataFrame:
@@ -82,10 +84,10 @@ def decide_clustered(
     schema = {"_g": pl.Int64, "source": pl.String, **dict.fromkeys(OUT_COLS[1:], pl.String)}
     schema.update(dup_cluster_size=pl.UInt32, dup_kept=pl.Boolean)
     if not len(rows):
-        return Decisions(pl.DataFrame(schema=schema), size)
+        return Decisions(pl.DataFrame(schema=schema), labels, size)
     frame = policy_rows(rows, files)
     decided = decide(frame, labels[rows], cfg, priority).with_columns(pl.Series("_g", rows))
-    return Decisions(decided.select(list(schema)), size)
+    return Decisions(decided.select(list(schema)), labels, size)
 
 
 def write_decisions(
@@ -125,27 +127,41 @@ def source_counts(
     return dict(sorted(counts.items()))
 
 
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Whether each value occurs more than once."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    same = v[1:] == v[:-1]
+    out = np.zeros(len(values), dtype=bool)
+    out[order[1:][same]] = True
+    out[order[:-1][same]] = True
+    return out
+
+
 def overlap_of(
-    files: Sequence[SignatureFile], labels: np.ndarray, text_hash: np.ndarray, n_shingles: np.ndarray
+    files: Sequence[SignatureFile], decisions: Decisions, text_hash: np.ndarray, n_shingles: np.ndarray
 ) -> dict[str, Any]:
-    """The overlap matrix from the cluster labels (one per kept document, as ``dup_cluster`` is)."""
+    """The overlap matrix from the cluster labels (one per kept document, as ``dup_cluster`` is), over
+    only the rows that share a cluster or a text hash with another row."""
     kind = pl.Enum(sorted({f.source for f in files}))
-    parts = [
-        pl.DataFrame(
-            {
-                "cluster": labels[f.offset : f.offset + f.rows],
-                "text_hash": text_hash[f.offset : f.offset + f.rows],
-                "n": n_shingles[f.offset : f.offset + f.rows],
-            }
-        ).select(
-            pl.lit(f.source, dtype=kind).alias("source"),
-            "cluster",
-            pl.when(pl.col("n") > 0).then(pl.col("text_hash")).alias("text_hash"),
+    labels = decisions.labels
+    shared = (decisions.size > 1) | _repeated(text_hash)
+    documents: dict[str, int] = {}
+    parts = []
+    for f in files:
+        if not f.rows:
+            continue
+        documents[f.source] = documents.get(f.source, 0) + f.rows
+        rows = f.offset + np.flatnonzero(shared[f.offset : f.offset + f.rows])
+        part = pl.DataFrame({"cluster": labels[rows], "text_hash": text_hash[rows], "n": n_shingles[rows]})
+        parts.append(
+            part.select(
+                pl.lit(f.source, dtype=kind).alias("source"),
+                "cluster",
+                pl.when(pl.col("n") > 0).then(pl.col("text_hash")).alias("text_hash"),
+            )
         )
-        for f in files
-        if f.rows
-    ]
-    return overlap_matrix(pl.concat(parts))
+    return overlap_matrix(pl.concat(parts), documents)
 
 
 def dedup_params(cfg: DedupConfig, sources: Sequence[str], against: Sequence[str]) -> str:

@@ -232,10 +232,10 @@ def _dedup_locked(
         per_source[s].update(c)
     seconds["decide"] = time.perf_counter() - t0
 
-    overlap = overlap_of(files, labels, frame["text_hash"].to_numpy(), n_shingles)
+    overlap = overlap_of(files, decisions, frame["text_hash"].to_numpy(), n_shingles)
     if overlap_path is None:
         overlap_path = overlap_file(corpus)
     save_overlap(overlap_path, overlap)
-    clusters = int((np.bincount(labels, minlength=len(labels)) > 1).sum())
+    clusters = int((np.bincount(labels, minlength=len(labels)) > 1).sum())  # labels are rows
     b = cfg.banding()
     return DedupResult(per_source, clusters, stats, overlap, seconds, (b.bands, b.rows))
