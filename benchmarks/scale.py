@@ -29,7 +29,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -142,7 +141,9 @@ def child(corpus: Path, executor: str, workers: int, partition_mb: int, out: Pat
         "ray_startup_s": round(startup, 1),
         "seconds": {k: round(v, 1) for k, v in res.seconds.items()},
         "cluster_seconds": {k: round(v, 1) for k, v in res.stats.seconds.items()},
-        "driver_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report the parent's
+        # RSS at the spawn (the windows generator's texts) as the driver's
+        "driver_peak_mb": round(_hwm_mb(os.getpid())),
         "worker_peak_mb": round(max(peaks.peak.values(), default=0.0)),
         "workers_seen": len(peaks.peak),
         "partitions": parts,
