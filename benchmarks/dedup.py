@@ -203,11 +203,14 @@ def _ensure_datatrove() -> bool:
     return True
 
 
-def write_corpus(corpus: Path, source: str, texts: list[str], rows_per_file: int = 20_000) -> None:
-    """Write and commit documents as ingest would (parts + commit records), without per-row Python dicts."""
+def write_corpus(
+    corpus: Path, source: str, texts: list[str], rows_per_file: int = 20_000, start: int = 0
+) -> None:
+    """Write and commit documents as ingest would (parts + commit records), without per-row Python dicts;
+    ``start``: the number of documents written before (a corpus written in pieces of whole files)."""
     store = SourceStore(corpus, source)
-    ids = [f"{source}-{i:09d}" for i in range(len(texts))]
-    for n, lo in enumerate(range(0, len(texts), rows_per_file)):
+    ids = [f"{source}-{start + i:09d}" for i in range(len(texts))]
+    for n, lo in enumerate(range(0, len(texts), rows_per_file), start=start // rows_per_file):
         hi = min(lo + rows_per_file, len(texts))
         df = pl.DataFrame(
             {

@@ -1,7 +1,13 @@
 """Dedup at scale: wall time, peak memory of the driver and of the workers, and quality, at 1M-10M docs.
 
-The corpus: ``--docs N`` short documents cut from real text, 10% of them edited copies (as
-``benchmarks/dedup.py --sections scale`` makes them), written as ingest would. Each dedup runs in a child
+The corpus: ``--docs N`` short documents (40-160 words) of real text, 10% of them edited copies, written as
+ingest would, 20,000 per file. ``--corpus mosaic`` (default) builds each original from fragments of 8-20
+consecutive words taken at random places of the real-text pool, so two originals share at most a fragment
+and the near-duplicates stay the designed 10% at any N. ``--corpus windows`` cuts each original as one
+window of the pool (``benchmarks/dedup.py --sections scale``): the pool has only ~340k words, so at N
+documents every word position is covered ~N/340k times, overlapping windows become near-duplicates of
+each other and LSH candidates grow as N^2 (2.0M at 1M documents, 14.6M at 3M), which measures the data,
+not the method, beyond ~1M. Each dedup runs in a child
 process (so its peak RSS is its own) that samples the peak RSS (VmHWM) of every process below it: local
 pool workers, or the raylet's Ray workers. Reported per run: wall time and its stages, driver peak,
 largest worker peak, partitions and the memory bound of :mod:`corpuskit.dedup.partitioned`.
@@ -23,7 +29,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,14 +41,11 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dedup import synthetic_short_docs, write_corpus  # noqa: E402  (benchmarks/dedup.py)
+from scale_corpus import SOURCE, write_scale_corpus  # noqa: E402  (benchmarks/scale_corpus.py)
 
 from corpuskit.dedup.config import load_dedup_config  # noqa: E402
 from corpuskit.dedup.pipeline import dedup_sources, shingle_table  # noqa: E402
 from corpuskit.store import SourceStore, scan_documents  # noqa: E402
-
-SOURCE = "synthetic"
-
 
 # ---------------------------------------------------------------------------------------------- child
 
@@ -139,7 +141,9 @@ def child(corpus: Path, executor: str, workers: int, partition_mb: int, out: Pat
         "ray_startup_s": round(startup, 1),
         "seconds": {k: round(v, 1) for k, v in res.seconds.items()},
         "cluster_seconds": {k: round(v, 1) for k, v in res.stats.seconds.items()},
-        "driver_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report the parent's
+        # RSS at the spawn (the windows generator's texts) as the driver's
+        "driver_peak_mb": round(_hwm_mb(os.getpid())),
         "worker_peak_mb": round(max(peaks.peak.values(), default=0.0)),
         "workers_seen": len(peaks.peak),
         "partitions": parts,
@@ -162,17 +166,20 @@ def brute_force_quality(corpus: Path, sample: int, seed: int = 0) -> dict[str, f
     """Pair precision/recall of the stored decisions for ``sample`` random documents against all others."""
     cfg = load_dedup_config({})
     spec = cfg.hasher().spec
-    frame = scan_documents(corpus, SOURCE, attributes=["dedup"]).select("id", "text", "dup_cluster").collect()
+    clusters = scan_documents(corpus, SOURCE, attributes=["dedup"]).select("id", "dup_cluster").collect()
+    lf = scan_documents(corpus, SOURCE, attributes=[])  # texts: read 50,000 at a time, never all
+    assert lf.select("id").collect()["id"].equals(clusters["id"]), "rows out of order"
     rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(frame.height, size=min(sample, frame.height), replace=False))
-    sampled = frame[pick]
+    pick = np.sort(rng.choice(clusters.height, size=min(sample, clusters.height), replace=False))
+    sampled = lf.with_row_index("r").filter(pl.col("r").is_in(pick)).select("text").collect()
+    sampled = sampled.with_columns(clusters["dup_cluster"].gather(pick))
     sh = shingle_table(sampled["text"], spec).unique()
     s_tab = sh.select(pl.col("d").alias("s"), "h")
     s_size = s_tab.group_by("s").agg(pl.len().alias("ns"))
     truth = []
     step = 50_000
-    for lo in range(0, frame.height, step):
-        chunk = frame["text"].slice(lo, step)
+    for lo in range(0, clusters.height, step):
+        chunk = lf.slice(lo, step).select("text").collect()["text"]
         t = shingle_table(chunk, spec).unique()
         size = t.group_by("d").agg(pl.len().alias("nd"))
         inter = t.join(s_tab, on="h").group_by("s", "d").agg(pl.len().alias("i"))
@@ -184,7 +191,7 @@ def brute_force_quality(corpus: Path, sample: int, seed: int = 0) -> dict[str, f
         pl.DataFrame({"s": np.arange(len(pick), dtype=np.uint32), "srow": pick.astype(np.int64)}), on="s"
     )
     tr = tr.filter(pl.col("d") != pl.col("srow")).select("srow", "d")
-    clusters = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("d"), "dup_cluster")
+    clusters = clusters.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("d"), "dup_cluster")
     sc = pl.DataFrame({"srow": pick.astype(np.int64), "dup_cluster": sampled["dup_cluster"]})
     pred = sc.join(clusters, on="dup_cluster").filter(pl.col("d") != pl.col("srow")).select("srow", "d")
     hit = pred.join(tr, on=["srow", "d"]).height
@@ -220,6 +227,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--corpus", choices=["mosaic", "windows"], default="mosaic", help="see the module doc")
     ap.add_argument("--executors", nargs="+", default=["local"], choices=["local", "ray"])
     ap.add_argument("--partition-mb", type=int, default=256)
     ap.add_argument("--quality", action="store_true", help="P/R vs brute force on a sample (local run)")
@@ -236,11 +244,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="dedup-scale-", dir=args.tmp) as tmp:
             corpus = Path(tmp) / "corpus"
             t0 = time.perf_counter()
-            docs = synthetic_short_docs(n)
-            mb = sum(len(t) for t in docs) / 1e6
-            write_corpus(corpus, SOURCE, docs)
-            del docs
-            print(f"\n## {n:,} docs ({mb:,.0f} MB of text), written in {time.perf_counter() - t0:.0f} s")
+            mb = write_scale_corpus(corpus, n, args.corpus)
+            took = time.perf_counter() - t0
+            print(f"\n## {n:,} {args.corpus} docs ({mb:,.0f} MB of text), written in {took:.0f} s")
             outs = {}
             for ex in args.executors:
                 r = run_child(corpus, ex, args.workers, args.partition_mb)

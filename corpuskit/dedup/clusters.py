@@ -41,9 +41,16 @@ def exact_roots(text_hash: np.ndarray, n_shingles: np.ndarray, exact: bool) -> t
     rows = np.arange(len(text_hash), dtype=np.int64)
     nonempty = n_shingles > 0
     root = rows
-    if exact:
-        f = pl.DataFrame({"h": text_hash, "r": rows}).with_columns(pl.col("r").min().over("h").alias("root"))
-        root = np.where(nonempty, f["root"].to_numpy(), rows)
+    if exact and len(rows):
+        # a stable sort keeps rows ascending within a hash, so each run's first row is its smallest
+        order = np.argsort(text_hash, kind="stable")
+        h = text_hash[order]
+        first = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
+        del h
+        root = np.empty_like(rows)
+        root[order] = order[np.repeat(first, np.diff(np.append(first, len(order))))]
+        del order
+        root = np.where(nonempty, root, rows)
     return root, rows[(root == rows) & nonempty]
 
 
@@ -95,12 +102,16 @@ def candidate_pairs(
     return pl.concat(found).unique().sort("u", "v")
 
 
-def estimated_jaccard(sig: np.ndarray, u: np.ndarray, v: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """Fraction of equal signature values per pair: an unbiased estimate of the Jaccard similarity."""
+def estimated_jaccard(
+    sig: np.ndarray, u: np.ndarray, v: np.ndarray, chunk: int = 1 << 16, other: np.ndarray | None = None
+) -> np.ndarray:
+    """Fraction of equal signature values per pair (u in ``sig``, v in ``other``, default ``sig``): an
+    unbiased estimate of the Jaccard similarity."""
+    right = sig if other is None else other
     out = np.empty(len(u), dtype=np.float32)
     for lo in range(0, len(u), chunk):
         hi = lo + chunk
-        out[lo:hi] = (sig[u[lo:hi]] == sig[v[lo:hi]]).mean(axis=1)
+        out[lo:hi] = (sig[u[lo:hi]] == right[v[lo:hi]]).mean(axis=1)
     return out
 
 
@@ -110,39 +121,65 @@ def sorted_unique(x: np.ndarray) -> np.ndarray:
     return k[np.concatenate([[True], k[1:] != k[:-1]])] if len(k) else k
 
 
-def exact_jaccard(
-    shingles: pl.DataFrame, u: np.ndarray, v: np.ndarray, rows_per_chunk: int = 1 << 20
-) -> np.ndarray:
-    """True Jaccard of shingle sets per pair; ``shingles`` has columns d (document, 0..m-1) and h (hash).
+def shingle_keys(d: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys (document << 40 | top 40 bits of the shingle hash) of shingle rows."""
+    return sorted_unique((d.astype(np.uint64) << _DOC_SHIFT) | (h >> np.uint64(64 - _DOC_SHIFT)))
 
-    Every shingle of ``u`` is looked up among the (document, shingle) keys of ``v`` in one sorted array:
-    operations over chunks of pairs, so memory stays bounded by ``rows_per_chunk`` lookups.
-    """
-    # one sorted array of keys (document << 40 | top 40 bits of the shingle hash): sorting groups the
-    # shingles by document and np.unique drops repeats within a document
-    d_all = shingles["d"].to_numpy().astype(np.uint64)
-    keys = sorted_unique((d_all << _DOC_SHIFT) | (shingles["h"].to_numpy() >> np.uint64(64 - _DOC_SHIFT)))
-    sd = (keys >> _DOC_SHIFT).astype(np.int64)
-    m = int(max(sd.max(initial=-1), u.max(initial=-1), v.max(initial=-1))) + 1
-    if m >= 1 << (64 - int(_DOC_SHIFT)):
-        raise ValueError("too many documents for one exact-Jaccard call; verify in smaller groups")
-    count = np.bincount(sd, minlength=m)
-    first = np.concatenate([[0], np.cumsum(count)[:-1]])
-    nu, nv = count[u], count[v]
+
+@dataclass
+class ShingleKeys:
+    """Each document's distinct shingles as one sorted array of keys (document << 40 | top 40 bits of
+    the shingle hash; sorting groups them by document), with each document's first key and count."""
+
+    keys: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, d: np.ndarray, h: np.ndarray, docs: int) -> ShingleKeys:
+        """From shingle rows (document ``d`` in 0..docs-1, 64-bit hash ``h``)."""
+        return cls.of_keys(shingle_keys(d, h), docs)
+
+    @classmethod
+    def of_keys(cls, keys: np.ndarray, docs: int) -> ShingleKeys:
+        if docs >= 1 << (64 - int(_DOC_SHIFT)):
+            raise ValueError("too many documents for one exact-Jaccard call; verify in smaller groups")
+        count = np.bincount((keys >> _DOC_SHIFT).astype(np.int64), minlength=docs)
+        return cls(keys, np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64), count)
+
+
+def keyed_jaccard(
+    left: ShingleKeys, right: ShingleKeys, u: np.ndarray, v: np.ndarray, rows_per_chunk: int = 1 << 20
+) -> np.ndarray:
+    """True Jaccard of shingle sets per pair (document u of ``left``, v of ``right``): every shingle of
+    ``u`` is looked up among ``right``'s keys, over chunks of pairs, so memory stays bounded by
+    ``rows_per_chunk`` lookups."""
+    nu, nv = left.count[u], right.count[v]
     inter = np.zeros(len(u), dtype=np.int64)
     before = np.concatenate([[0], np.cumsum(nu)[:-1]])
     chunk_of = before // rows_per_chunk
     bounds = np.flatnonzero(np.diff(chunk_of)) + 1
+    keys = right.keys
     for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(u)], strict=True):
         cu, cv, cn = u[lo:hi], v[lo:hi], nu[lo:hi]
         rows = np.repeat(np.arange(hi - lo), cn)
         offs = np.concatenate([[0], np.cumsum(cn)[:-1]])
-        idx = first[cu][rows] + (np.arange(len(rows)) - offs[rows])
-        q = (cv[rows].astype(np.uint64) << _DOC_SHIFT) | (keys[idx] & _LOW)
+        idx = left.first[cu][rows] + (np.arange(len(rows)) - offs[rows])
+        q = (cv[rows].astype(np.uint64) << _DOC_SHIFT) | (left.keys[idx] & _LOW)
         pos = np.minimum(np.searchsorted(keys, q), max(len(keys) - 1, 0))
         hit = keys[pos] == q if len(keys) else np.zeros(len(q), dtype=bool)
         inter[lo:hi] = np.bincount(rows, weights=hit, minlength=hi - lo).astype(np.int64)
     return inter / np.maximum(nu + nv - inter, 1)
+
+
+def exact_jaccard(
+    shingles: pl.DataFrame, u: np.ndarray, v: np.ndarray, rows_per_chunk: int = 1 << 20
+) -> np.ndarray:
+    """True Jaccard of shingle sets per pair; ``shingles`` has columns d (document, 0..m-1) and h (hash)."""
+    d = shingles["d"].to_numpy()
+    m = int(max(int(d.max()) if len(d) else -1, u.max(initial=-1), v.max(initial=-1))) + 1
+    keys = ShingleKeys.of(d, shingles["h"].to_numpy(), m)
+    return keyed_jaccard(keys, keys, u, v, rows_per_chunk)
 
 
 def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -2,8 +2,12 @@
 
 **Verify unit** (one per edge partition): the partition's unique candidate edges (every copy of an edge
 is in one partition, so uniqueness is global), checked by estimated or exact Jaccard with only the
-signatures or texts of the documents they involve, read from the files that hold them. Memory: the
-partition's edges x 16 bytes plus the involved documents' signatures (or shingles).
+signatures or texts of the documents they involve, read from the files that hold them. A partition is
+verified in ranges of ``u`` so that one range's edge rows take at most ``partition_mb`` (whatever the
+number of candidate pairs); the ``u`` side's features (signatures, or 8-byte shingle keys) are loaded
+once per range, the ``v`` side one file at a time. Memory: ``partition_mb`` for the edges plus the
+range's ``u`` documents' features (at most the partition's, which ``partition_mb`` sizes) and one
+file's documents.
 
 **Components**: the verified edges of all partitions (documents that have a near duplicate, never all N)
 are labelled with scipy's compiled connected components on compacted node numbers; each row's cluster is
@@ -16,95 +20,75 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
 
 from corpuskit.dedup.bands import partition_dir
-from corpuskit.dedup.clusters import components, estimated_jaccard, exact_jaccard, sorted_unique
+from corpuskit.dedup.clusters import (
+    ShingleKeys,
+    components,
+    estimated_jaccard,
+    keyed_jaccard,
+    shingle_keys,
+    sorted_unique,
+)
 from corpuskit.dedup.config import DedupConfig
-from corpuskit.dedup.loading import SignatureFile
+from corpuskit.dedup.loading import SignatureFile, rows_by_file
 from corpuskit.store.atomic import atomic_write_parquet
 
 _EDGES = {"u": pl.Int64, "v": pl.Int64}
-
-
-def _by_file(rows: np.ndarray, files: Sequence[SignatureFile]) -> list[tuple[SignatureFile, np.ndarray, int]]:
-    """(file, positions in it, index of its first row in ``rows``) for sorted global ``rows``."""
-    starts = np.array([f.offset for f in files], dtype=np.int64)
-    which = np.searchsorted(starts, rows, side="right") - 1
-    out = []
-    bounds = np.flatnonzero(np.diff(which)) + 1
-    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(rows)], strict=True):
-        if hi > lo:
-            f = files[int(which[lo])]
-            out.append((f, rows[lo:hi] - f.offset, lo))
-    return out
+EDGE_ROW_PEAK = 64  # bytes per edge row while a range is de-duplicated, sorted and verified
 
 
 def gather_signatures(rows: np.ndarray, files: Sequence[SignatureFile], num_perm: int) -> np.ndarray:
     """Signatures of sorted global ``rows``, reading one file at a time."""
     out = np.empty((len(rows), num_perm), dtype=np.uint32)
-    for f, pos, lo in _by_file(rows, files):
+    for f, pos, lo in rows_by_file(rows, files):
         out[lo : lo + len(pos)] = pl.read_parquet(f.signatures, columns=["minhash"])["minhash"].to_numpy()[
             pos
         ]
     return out
 
 
-def gather_texts(rows: np.ndarray, files: Sequence[SignatureFile]) -> pl.Series:
-    """Texts of sorted global ``rows`` (a signature file's rows are its document file's rows, in order)."""
-    parts = [
-        pl.read_parquet(f.documents, columns=["text"])["text"].gather(pos)
-        for f, pos, _ in _by_file(rows, files)
-    ]
-    return pl.concat(parts) if parts else pl.Series("text", [], dtype=pl.String)
-
-
 class _Features:
-    """What a similarity is computed from, for a sorted set of rows: signatures (``estimate``) or shingle
-    rows ordered by document (``exact``); :meth:`take` selects some of them, renumbered 0..k-1."""
+    """What a similarity is computed from, for sorted global rows numbered 0..k-1 in that order:
+    signatures (``estimate``) or sorted shingle keys (``exact``), built one file at a time so that only
+    one file's texts and shingle rows are in memory next to the keys (8 bytes per distinct shingle)."""
 
     def __init__(self, rows: np.ndarray, files: Sequence[SignatureFile], cfg: DedupConfig):
         from corpuskit.dedup.pipeline import shingle_table  # the one shingle table, shared with cluster_rows
 
         self.exact = cfg.verify == "exact"
-        if self.exact:
-            tab = shingle_table(gather_texts(rows, files), cfg.hasher().spec)
-            self.d, self.h = tab["d"].to_numpy(), tab["h"].to_numpy()
-            self.count = np.bincount(self.d, minlength=len(rows))
-            self.first = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
-        else:
-            self.sig = gather_signatures(rows, files, cfg.num_perm)
-
-    def take(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
         if not self.exact:
-            return self.sig[pos]
-        n = self.count[pos]
-        starts = np.repeat(self.first[pos] - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
-        idx = starts + np.arange(int(n.sum()), dtype=np.int64)
-        return np.repeat(np.arange(len(pos), dtype=np.uint32), n), self.h[idx]
+            self.sig = gather_signatures(rows, files, cfg.num_perm)
+            return
+        parts = [np.zeros(0, dtype=np.uint64)]
+        for f, pos, lo in rows_by_file(rows, files):
+            tab = shingle_table(
+                pl.read_parquet(f.documents, columns=["text"])["text"].gather(pos), cfg.hasher().spec
+            )
+            parts.append(
+                shingle_keys(tab["d"].to_numpy().astype(np.uint64) + np.uint64(lo), tab["h"].to_numpy())
+            )
+        self.keys = ShingleKeys.of_keys(np.concatenate(parts), len(rows))
 
-
-def _similarity(left: Any, right: Any, k: int, lu: np.ndarray, lv: np.ndarray) -> np.ndarray:
-    """Similarity of pairs (lu in ``left``, a selection of ``k`` documents; lv in ``right``)."""
-    if isinstance(left, np.ndarray):
-        return estimated_jaccard(np.concatenate([left, right]), lu, lv + k)
-    tab = pl.DataFrame(
-        {"d": np.concatenate([left[0], right[0] + np.uint32(k)]), "h": np.concatenate([left[1], right[1]])}
-    )
-    return exact_jaccard(tab, lu, lv + k)
+    def similarity(self, other: _Features, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Similarity of pairs (u of these rows, v of ``other``'s)."""
+        if self.exact:
+            return keyed_jaccard(self.keys, other.keys, u, v)
+        return estimated_jaccard(self.sig, u, v, other=other.sig)
 
 
 def verify_pairs(
     pu: np.ndarray, pv: np.ndarray, reps: np.ndarray, files: Sequence[SignatureFile], cfg: DedupConfig
 ) -> np.ndarray:
-    """Which candidate pairs (representative numbers) reach the threshold. The ``u`` side of a partition
-    is loaded once; the ``v`` side streams one signature file at a time, so memory holds the partition's
-    own documents plus one file's worth of the others."""
+    """Which candidate pairs (representative numbers) reach the threshold. The ``u`` side is loaded once;
+    the ``v`` side streams one signature file at a time, so memory holds the pairs' ``u`` documents plus
+    one file's worth of the others."""
     us = sorted_unique(pu)
     left = _Features(np.asarray(reps[us]), files, cfg)
+    lu = np.searchsorted(us, pu)
     v_rows = np.asarray(reps[pv])
     starts = np.array([f.offset for f in files], dtype=np.int64)
     which = np.searchsorted(starts, v_rows, side="right") - 1
@@ -115,44 +99,48 @@ def verify_pairs(
         idx = order[lo:hi]
         if not len(idx):
             continue
-        f = files[int(which[idx[0]])]
         vs = sorted_unique(pv[idx])
-        right = _Features(np.asarray(reps[vs]), [f], cfg)
-        mine = sorted_unique(pu[idx])
-        sim = _similarity(
-            left.take(np.searchsorted(us, mine)),
-            right.take(np.arange(len(vs))),
-            len(mine),
-            np.searchsorted(mine, pu[idx]),
-            np.searchsorted(vs, pv[idx]),
-        )
-        ok[idx] = sim >= cfg.threshold
+        right = _Features(np.asarray(reps[vs]), [files[int(which[idx[0]])]], cfg)
+        ok[idx] = left.similarity(right, lu[idx], np.searchsorted(vs, pv[idx])) >= cfg.threshold
     return ok
+
+
+def edge_ranges(rows: int, representatives: int, budget_bytes: int) -> list[tuple[int, int]]:
+    """Ranges of ``u`` that split an edge partition of ``rows`` edge rows (copies included) so that
+    one range's edges, de-duplicated and sorted (~64 bytes per row at the peak), fit ``budget_bytes``."""
+    pieces = max(1, -(-rows * EDGE_ROW_PEAK // max(budget_bytes, 1)))
+    cuts = np.linspace(0, representatives, pieces + 1).round().astype(np.int64).tolist()
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
 
 
 def verify_unit(
     work: str, q: int, reps_path: str, files: Sequence[SignatureFile], cfg_json: str
 ) -> tuple[int, int]:
-    """Unit of work: verify edge partition ``q``; writes the accepted edges (global rows) to
-    ``work/near/p{q}/edges.parquet``; returns (candidate pairs, accepted pairs)."""
+    """Unit of work: verify edge partition ``q`` in ``u`` ranges of bounded size; writes the accepted
+    edges (global rows, sorted) to ``work/near/p{q}/edges.parquet``; returns (candidate pairs, accepted)."""
     cfg = DedupConfig.model_validate_json(cfg_json)
     src = partition_dir(work, "edges", q)
     out = partition_dir(work, "near", q) / "edges.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not src.is_dir() or not any(src.glob("*.parquet")):
-        atomic_write_parquet(out, pl.DataFrame(schema=_EDGES))
-        return 0, 0
-    e = pl.scan_parquet(src / "*.parquet").unique().sort("u", "v").collect()
-    pu, pv = e["u"].to_numpy().astype(np.int64), e["v"].to_numpy().astype(np.int64)
-    candidates = len(pu)
     reps = np.load(reps_path, mmap_mode="r")
-    if cfg.verify != "none" and len(pu):
-        ok = verify_pairs(pu, pv, reps, files, cfg)
-        pu, pv = pu[ok], pv[ok]
-    atomic_write_parquet(
-        out, pl.DataFrame({"u": np.asarray(reps[pu]), "v": np.asarray(reps[pv])}, schema=_EDGES)
-    )
-    return candidates, len(pu)
+    candidates, accepted = 0, [pl.DataFrame(schema=_EDGES)]
+    if src.is_dir() and any(src.glob("*.parquet")):
+        scan = pl.scan_parquet(src / "*.parquet")
+        rows = scan.select(pl.len()).collect().item()
+        for a, b in edge_ranges(rows, len(reps), cfg.partition_mb * 2**20):
+            e = scan.filter(pl.col("u").is_between(a, b, closed="left")).unique().sort("u", "v").collect()
+            pu, pv = e["u"].to_numpy().astype(np.int64), e["v"].to_numpy().astype(np.int64)
+            del e
+            candidates += len(pu)
+            if cfg.verify != "none" and len(pu):
+                ok = verify_pairs(pu, pv, reps, files, cfg)
+                pu, pv = pu[ok], pv[ok]
+            accepted.append(
+                pl.DataFrame({"u": np.asarray(reps[pu]), "v": np.asarray(reps[pv])}, schema=_EDGES)
+            )
+    edges = pl.concat(accepted)
+    atomic_write_parquet(out, edges)
+    return candidates, edges.height
 
 
 def read_near_edges(work: str | Path, partitions: int) -> tuple[np.ndarray, np.ndarray]:

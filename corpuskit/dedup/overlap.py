@@ -35,14 +35,16 @@ def _pair_counts(frame: pl.DataFrame, group: str) -> pl.DataFrame:
     return joined.group_by("source", "other").agg(pl.col("k").sum().alias("n"))
 
 
-def overlap_matrix(frame: pl.DataFrame) -> dict[str, Any]:
-    """Overlap from a frame with ``source``, ``cluster`` and ``text_hash`` (null hash = not compared)."""
-    sources = sorted(frame["source"].unique().to_list())
-    docs = frame.group_by("source").agg(pl.len().alias("n"))
-    out: dict[str, Any] = {
-        "sources": sources,
-        "documents": {r["source"]: r["n"] for r in docs.iter_rows(named=True)},
-    }
+def overlap_matrix(frame: pl.DataFrame, documents: dict[str, int] | None = None) -> dict[str, Any]:
+    """Overlap from a frame with ``source``, ``cluster`` and ``text_hash`` (null hash = not compared).
+
+    With ``documents`` (every source's document count) ``frame`` may hold only the rows that share a
+    cluster or a text hash with another row: the others count nowhere but in ``documents``."""
+    if documents is None:
+        docs = frame.group_by("source").agg(pl.len().alias("n"))
+        documents = {r["source"]: r["n"] for r in docs.iter_rows(named=True)}
+    sources = sorted(documents)
+    out: dict[str, Any] = {"sources": sources, "documents": documents}
     for name, group, sub in (
         ("near", "cluster", frame),
         ("exact", "text_hash", frame.filter(pl.col("text_hash").is_not_null())),

@@ -1,10 +1,10 @@
 """Near-duplicate clusters with bounded memory, as units of work (in-process, local pool or Ray tasks).
 
-The driver holds the per-document frame and two int64 arrays of N (exact roots, labels); signatures are
-never all in memory. Units: one band unit per signature file, one group and one verify unit per partition
-(:mod:`corpuskit.dedup.bands`, :mod:`corpuskit.dedup.components`). The partition count ``P`` follows
-from ``partition_mb`` (or is given as ``partitions``); the output does not depend on ``P``, the worker
-count or the executor, only on the data and the parameters.
+The driver holds per document the text hash and shingle count (12 bytes) and two int64 arrays (exact
+roots, labels); signatures are never all in memory. Units: one band unit per signature file, one group
+and one verify unit per partition (:mod:`corpuskit.dedup.bands`, :mod:`corpuskit.dedup.components`).
+The partition count ``P`` follows from ``partition_mb`` (or is given as ``partitions``); the output does
+not depend on ``P``, the worker count or the executor, only on the data and the parameters.
 """
 
 from __future__ import annotations

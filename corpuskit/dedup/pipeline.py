@@ -9,7 +9,8 @@ Stages:
    files, each partition bucketed, candidate edges verified per edge partition, then connected
    components over exact + near edges. :func:`cluster_rows` is the same computation in memory, for
    signatures already in an array (evaluation, benchmarks); both give the same labels.
-4. **Decision** (attribute set ``dedup``): per cluster one document is kept by the keep policy;
+4. **Decision** (attribute set ``dedup``, :mod:`corpuskit.dedup.decisions`): per cluster of more than
+   one document one is kept by the keep policy, read for those documents only;
    ``dup_cluster`` is the kept document's id, so clusters are comparable across sources and runs.
    Dropped documents get ``dedup_drop_reason`` ``exact_duplicate`` (same normalised text as the kept one)
    or ``near_duplicate``.
@@ -42,25 +43,27 @@ from corpuskit.dedup.clusters import (
     sorted_unique,
 )
 from corpuskit.dedup.config import DedupConfig
+from corpuskit.dedup.decisions import (
+    decide_clustered,
+    dedup_params,
+    overlap_of,
+    source_counts,
+    write_decisions,
+)
 from corpuskit.dedup.loading import load_source
 from corpuskit.dedup.minhash import batch_bounds
-from corpuskit.dedup.overlap import overlap_file, overlap_matrix, save_overlap
+from corpuskit.dedup.overlap import overlap_file, save_overlap
 from corpuskit.dedup.partitioned import near_clusters
-from corpuskit.dedup.policy import choose_kept
 from corpuskit.dedup.shingles import ShingleSpec, normalize, shingle_hashes
 from corpuskit.dedup.signatures import ensure_signatures
 from corpuskit.executors import StageRun
 from corpuskit.progress import SILENT, Reporter
 from corpuskit.store import (
-    DEDUP,
     SourceStore,
-    doc_records,
     list_sources,
     require_complete,
     source_locks,
-    write_attributes,
 )
-from corpuskit.store.commits import settings_hash
 
 # ---------------------------------------------------------------------------------------------- clustering
 
@@ -135,26 +138,6 @@ def shingle_table(texts: pl.Series, spec: ShingleSpec) -> pl.DataFrame:
         d = np.repeat(np.arange(lo, hi, dtype=np.uint32), np.diff(offsets))
         parts.append(pl.DataFrame({"d": d, "h": h}))
     return pl.concat(parts) if parts else pl.DataFrame(schema={"d": pl.UInt32, "h": pl.UInt64})
-
-
-def decide(
-    frame: pl.DataFrame, labels: np.ndarray, cfg: DedupConfig, priority: Sequence[str]
-) -> pl.DataFrame:
-    """Add dup_cluster (kept id), dup_cluster_size, dup_kept and dedup_drop_reason to ``frame``."""
-    f = frame.with_columns(pl.Series("cluster", labels))
-    f = choose_kept(f, cfg.keep, priority)
-    kept_id = f["id"].gather(f["kept_row"])
-    kept_hash = f["text_hash"].gather(f["kept_row"])
-    return f.with_columns(
-        kept_id.alias("dup_cluster"),
-        pl.len().over("cluster").cast(pl.UInt32).alias("dup_cluster_size"),
-        pl.when(pl.col("dup_kept"))
-        .then(None)
-        .when(pl.lit(cfg.exact) & (pl.col("text_hash") == kept_hash))
-        .then(pl.lit("exact_duplicate"))
-        .otherwise(pl.lit("near_duplicate"))
-        .alias("dedup_drop_reason"),
-    )
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -249,42 +232,17 @@ def _dedup_locked(
 
     t0 = time.perf_counter()
     priority = cfg.source_priority or [*sources, *against]
-    decided = decide(frame, labels, cfg, priority)
-    out_cols = ["id", "dup_cluster", "dup_cluster_size", "dup_kept", "dedup_drop_reason"]
-    targets = decided.filter(pl.col("source").is_in(list(sources)))
-    groups = targets.group_by(["source", "file"], maintain_order=True)
-    n_files = targets.select(pl.struct("source", "file").n_unique()).item()
-    records = {s: {d.name: d for d in doc_records(corpus, s)} for s in sources}
-    params = settings_hash({"dedup": cfg.decision_params(), "sources": sorted([*sources, *against])})
-    meter = progress.meter("dedup: write decisions", "files", total=n_files)
-    for (src, fname), grp in groups:
-        write_attributes(SourceStore(corpus, src), DEDUP, records[src][fname], grp.select(out_cols), params)
-        meter.advance(1)
-    counts = (
-        decided.group_by("source")
-        .agg(
-            pl.len().alias("documents"),
-            (pl.col("n_shingles") == 0).sum().alias("empty"),
-            (pl.col("dedup_drop_reason") == "exact_duplicate").sum().alias("exact_duplicate"),
-            (pl.col("dedup_drop_reason") == "near_duplicate").sum().alias("near_duplicate"),
-            pl.col("dup_kept").sum().alias("kept"),
-        )
-        .sort("source")
-    )
-    for r in counts.iter_rows(named=True):
-        per_source[r.pop("source")].update({k: int(v) for k, v in r.items()})
+    decisions = decide_clustered(files, labels, cfg, priority)
+    write_decisions(corpus, sources, files, decisions, dedup_params(cfg, sources, against), progress)
+    n_shingles = frame["n_shingles"].to_numpy()
+    for s, c in source_counts(files, n_shingles, decisions).items():
+        per_source[s].update(c)
     seconds["decide"] = time.perf_counter() - t0
 
-    overlap = overlap_matrix(
-        decided.select(
-            "source",
-            pl.col("dup_cluster").alias("cluster"),
-            pl.when(pl.col("n_shingles") > 0).then(pl.col("text_hash")).alias("text_hash"),
-        )
-    )
+    overlap = overlap_of(files, decisions, frame["text_hash"].to_numpy(), n_shingles)
     if overlap_path is None:
         overlap_path = overlap_file(corpus)
     save_overlap(overlap_path, overlap)
-    clusters = decided.filter(pl.col("dup_cluster_size") > 1)["dup_cluster"].n_unique()
+    clusters = int((np.bincount(labels, minlength=len(labels)) > 1).sum())  # labels are rows
     b = cfg.banding()
-    return DedupResult(per_source, int(clusters), stats, overlap, seconds, (b.bands, b.rows))
+    return DedupResult(per_source, clusters, stats, overlap, seconds, (b.bands, b.rows))

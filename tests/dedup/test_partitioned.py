@@ -9,7 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from corpuskit.dedup import components
 from corpuskit.dedup.bands import scratch
+from corpuskit.dedup.components import EDGE_ROW_PEAK, edge_ranges
 from corpuskit.dedup.config import load_dedup_config
 from corpuskit.dedup.evaluation import build_test_set, real_texts
 from corpuskit.dedup.loading import load_source
@@ -92,6 +94,32 @@ def test_decisions_are_byte_identical_across_partitions_and_workers(corpus):
     assert results[0][2] > 20 and results[0][0]["near_duplicate"] > 0
     assert [r[2:] for r in results] == [results[0][2:]] * 3
     assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+
+
+def test_edge_ranges_cover_every_representative_once():
+    assert edge_ranges(1000, 50, 10**9) == [(0, 50)]
+    ranges = edge_ranges(1000, 50, 1000 * EDGE_ROW_PEAK // 4)
+    assert len(ranges) == 4 and ranges[0][0] == 0 and ranges[-1][1] == 50
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+
+
+@pytest.mark.parametrize("verify", ["exact", "estimate"])
+def test_verification_in_many_edge_ranges_gives_the_same_labels(corpus, verify, monkeypatch):
+    """A partition whose candidate edges exceed partition_mb is verified range by range, same result."""
+    cfg = load_dedup_config({"verify": verify}, overrides={"partitions": 2})
+    frame, files = _loaded(corpus, cfg)
+    whole = near_clusters(corpus, frame, files, cfg)
+    monkeypatch.setattr(components, "EDGE_ROW_PEAK", 2**28 // 40)  # partition_mb 256: ~40 rows a range
+    seen: list[int] = []
+    real = components.edge_ranges
+    monkeypatch.setattr(components, "edge_ranges", lambda *a: seen.append(len(r := real(*a))) or r)
+    pieces = near_clusters(corpus, frame, files, cfg)
+    assert min(seen) > 3
+    assert np.array_equal(pieces[0], whole[0]) and (pieces[0] != np.arange(frame.height)).sum() > 50
+    assert (pieces[1].candidate_pairs, pieces[1].verified_pairs) == (
+        whole[1].candidate_pairs,
+        whole[1].verified_pairs,
+    )
 
 
 def test_work_folder_of_a_killed_run_is_removed(tmp_path):
