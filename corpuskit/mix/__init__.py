@@ -14,7 +14,9 @@ source is too small (:mod:`.sampler`, :mod:`.plan`) -> each source drawn in seed
 -> interleaved shards (:mod:`.gather`, :mod:`.shards`) + manifest + id files (:mod:`.mixture`).
 
 Modules: ``pools`` (kept documents minus held-out, per source), ``heldout``, ``decontam``, ``tokenizer``,
-``context`` (a study's shared state, opened once), ``plan``, ``draw``, ``gather``, ``shards``,
+``context`` (a study's shared state, opened once), ``plan``, ``draw``, ``drawunits`` (each source of each
+mixture drawn as a unit of work: in-process, a local pool or Ray), ``drawfiles`` (a unit's files and its
+commit marker), ``gather``, ``shards``,
 ``folders`` (staging, recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
 :func:`build_mixtures`, and the keyword API :func:`build_mixture`), ``commands`` (the CLI; the only module
 that prints).
@@ -31,11 +33,11 @@ Read it with :func:`corpuskit.mix.shards.open_mixture`; build from Python with
 from corpuskit.mix.config import DecontamSettings, MixtureConfig  # noqa: E402
 from corpuskit.mix.context import StudyContext, estimate_available, open_study  # noqa: E402
 from corpuskit.mix.heldout import HeldoutSettings  # noqa: E402
-from corpuskit.mix.mixture import MixtureReport, build_in_study  # noqa: E402
+from corpuskit.mix.mixture import MixtureReport  # noqa: E402
 from corpuskit.mix.plan import MixturePlan, MixtureSettings, plan_study  # noqa: E402
 from corpuskit.mix.sampler import MixError  # noqa: E402
 from corpuskit.mix.shards import Mixture, open_mixture  # noqa: E402
-from corpuskit.mix.study import build_mixture, build_mixtures, source_tokens  # noqa: E402
+from corpuskit.mix.study import build_in_study, build_mixture, build_mixtures, source_tokens  # noqa: E402
 
 __all__ = [
     "DecontamSettings",
