@@ -83,11 +83,13 @@ def _pool(t: DrawTask) -> Pool:
     pool = _lent.get(key) or _loaded.get(key)
     if pool is None:
         if source_state(Path(t.corpus), t.source) != t.state:
-            raise RuntimeError(f"source {t.source!r} was committed to since the mix started; rerun the mix")
+            raise RuntimeError(
+                f"source {t.source!r} is not as the mix read it (committed to, or its files changed, since)"
+            )
         settings = HeldoutSettings.model_validate_json(t.heldout)
         pool = load_pool(Path(t.corpus), t.source, settings)
         if pool.state != t.state:
-            raise RuntimeError(f"source {t.source!r} changed while it was read; rerun the mix")
+            raise RuntimeError(f"source {t.source!r} is not as the mix read it (it changed while read)")
         for k in [k for k in _loaded if k.startswith("pool ")]:
             del _loaded[k]  # one pool per worker: memory stays one source's pool
         _loaded[key] = pool
