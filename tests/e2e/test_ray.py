@@ -214,3 +214,36 @@ def test_killed_worker_without_retries_leaves_the_unit_not_done(cluster, tmp_pat
     monkeypatch.setattr("corpuskit.executors.ray.MAX_RETRIES", 3)
     dedup_sources(corpus, ["s"], load_dedup_config({}, overrides={"workers": 2}), executor="ray")
     assert _dedup_outputs(corpus) == _dedup_outputs(reference)
+
+
+def test_mix_with_a_killed_worker_is_retried_and_identical(cluster, tmp_path, shared_data):
+    from corpuskit.mix import (
+        DecontamSettings,
+        HeldoutSettings,
+        MixtureConfig,
+        build_mixtures,
+        open_study,
+        plan_study,
+    )
+    from tests.support.mix_corpus import make_corpus
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, shared_data)
+    mixes = [MixtureConfig(name="m", weights={"books": 0.5, "wiki": 0.3, "verse": 0.2}, tokens=2_000_000)]
+
+    def build(out: Path, **kw) -> dict[str, bytes]:
+        ctx = open_study(corpus, "bytes", HeldoutSettings(bytes_per_source=40_000), DecontamSettings())
+        build_mixtures(ctx, plan_study(ctx, mixes), out, **kw)
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    reference = build(tmp_path / "local")
+    stop, killed = threading.Event(), []
+    t = threading.Thread(target=_kill_first_busy_worker, args=(stop, killed), daemon=True)
+    t.start()
+    try:
+        on_ray = build(tmp_path / "ray", workers=2, executor="ray")
+    finally:
+        stop.set()
+        t.join()
+    assert killed, "no worker was drawing a source to kill"
+    assert on_ray == reference
