@@ -125,3 +125,22 @@ def test_a_committed_draw_is_reused_only_when_intact_and_for_the_same_settings(
     drawn.clear()
     _study(corpus, out, 2, one, seed=5)  # other settings: nothing reused
     assert sorted(drawn) == ["m/books", "m/verse"] and _files(out) == _files(tmp_path / "ref5")
+
+
+def test_cli_workers_give_the_same_folder_and_executor_options_are_checked(corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from corpuskit.cli import app
+
+    def mix(*extra: str, out: Path) -> tuple[int, str]:
+        args = ["mix", "-w", "books=0.5,verse=0.3,tiny=0.2", "--tokens", "80k", "--corpus", str(corpus)]
+        res = CliRunner().invoke(app, [*args, "--out", str(out), "--allow-repeat", *extra])
+        return res.exit_code, " ".join(res.output.split())
+
+    assert mix("--workers", "1", out=tmp_path / "one" / "m")[0] == 0
+    assert mix("--workers", "2", out=tmp_path / "two" / "m")[0] == 0  # same name: same manifest
+    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    code, text = mix("--ray-address", "auto", out=tmp_path / "x")
+    assert code == 2 and "--ray-address needs --executor ray" in text
+    code, text = mix("--executor", "dask", out=tmp_path / "x")
+    assert code == 2 and "use 'local' or 'ray'" in text and not (tmp_path / "x").exists()
