@@ -68,14 +68,14 @@ def _cpu() -> float:
 def run_mix(args: list[str], out: Path, env: dict[str, str]) -> tuple[float, dict]:
     t0, c0 = time.perf_counter(), _cpu()
     subprocess.run(
-        [sys.executable, "-c", CLI, "mix", *args, "--out", str(out), "--json", str(out) + ".json"],
+        [sys.executable, "-c", CLI, "mix", *args, "--out", str(out), "--json", str(out.parent / "m.json")],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     wall = time.perf_counter() - t0
-    rep = json.loads(Path(str(out) + ".json").read_text())["mixtures"][0]
+    rep = json.loads((out.parent / "m.json").read_text())["mixtures"][0]
     return wall, {**rep, "cpu": _cpu() - c0}
 
 
@@ -130,7 +130,7 @@ def main() -> None:
             for executor, workers in configs:
                 runs = []
                 for i in range(args.repeats):
-                    out = work / f"m-{label}-{executor}-{workers}-{i}"
+                    out = work / f"{label}-{executor}-{workers}-{i}" / "m"  # one name: one manifest
                     wall, rep = run_mix([*base, "--workers", str(workers), "--executor", executor], out, env)
                     runs.append((wall, rep))
                     digests[(executor, workers, i)] = _digest(out)
