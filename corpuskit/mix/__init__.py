@@ -6,18 +6,19 @@ Command line::
     corpuskit mix --weights web=0.5,books=0.3,forums=0.2 --tokens 50M --corpus corpus --out mixes/a \\
         [--tokenizer tok/tokenizer.json] [--seed 0] [--allow-repeat] [--dry-run]
     corpuskit mix --config mixes.yaml          # several mixtures sharing tokenizer + held-out sets
+        [--workers N] [--executor local|ray] [--ray-address ADDR]   # sources drawn as units
 
 Order of work: kept documents per source (curation/dedup ``*_drop_reason`` = null) -> held-out split
 (:mod:`.heldout`, ~1 MB per source, by document, own seed) -> 13-gram decontamination of the training
 pool against every held-out set (:mod:`.decontam`) -> token targets from the weights, epochs when a
 source is too small (:mod:`.sampler`, :mod:`.plan`) -> each source drawn in seeded order (:mod:`.draw`)
--> interleaved shards (:mod:`.gather`, :mod:`.shards`) + manifest + id files (:mod:`.mixture`).
+(one unit per source and mixture, :mod:`.drawunits`) -> interleaved shards (:mod:`.gather`,
+:mod:`.shards`) + manifest + id files (:mod:`.mixture`).
 
 Modules: ``pools`` (kept documents minus held-out, per source), ``heldout``, ``decontam``, ``tokenizer``,
 ``context`` (a study's shared state, opened once), ``plan``, ``draw``, ``drawunits`` (each source of each
-mixture drawn as a unit of work: in-process, a local pool or Ray), ``drawfiles`` (a unit's files and its
-commit marker), ``gather``, ``shards``,
-``folders`` (staging, recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
+mixture drawn as a unit of work: in-process, a local pool or Ray), ``drawtask`` (a unit in its worker),
+``drawfiles`` (a unit's files and its commit marker), ``gather``, ``shards``, ``folders`` (staging, recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
 :func:`build_mixtures`, and the keyword API :func:`build_mixture`), ``commands`` (the CLI; the only module
 that prints).
 
