@@ -18,9 +18,10 @@ source is too small (:mod:`.sampler`, :mod:`.plan`) -> each source drawn in seed
 Modules: ``pools`` (kept documents minus held-out, per source), ``heldout``, ``decontam``, ``tokenizer``,
 ``context`` (a study's shared state, opened once), ``plan``, ``draw``, ``drawunits`` (each source of each
 mixture drawn as a unit of work: in-process, a local pool or Ray), ``drawtask`` (a unit in its worker),
-``drawfiles`` (a unit's files and its commit marker), ``gather``, ``shards``, ``folders`` (staging, recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
-:func:`build_mixtures`, and the keyword API :func:`build_mixture`), ``commands`` (the CLI; the only module
-that prints).
+``drawfiles`` (a unit's files and its commit marker), ``gather``, ``shards``, ``folders`` (staging,
+recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
+:func:`build_mixtures`, and the keyword API :func:`build_mixture`), ``commands`` (the CLI; the only
+module that prints).
 
 A mixture folder holds ``tokens-NNNNN.bin`` (flat uint16/uint32, documents separated by end-of-text),
 ``manifest.json``, ``ids/<source>.txt`` (document ids in mixture order, repeats included),
