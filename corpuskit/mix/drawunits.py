@@ -80,7 +80,7 @@ def plan_tasks(ctx: StudyContext, run: MixtureSettings, out: Path) -> list[DrawT
             run.seed,
             run.max_epochs,
             run.allow_repeat,
-        )  # fmt: skip
+        )
         for s in sorted(targets)
         if targets[s] > 0
     ]
