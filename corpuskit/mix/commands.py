@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from corpuskit.configs import ConfigError
-from corpuskit.executors import choose_executor
+from corpuskit.executors import StageRun
 from corpuskit.executors.options import ExecutorOption, RayAddressOption
 from corpuskit.mix.config import StudyConfig, flags_study, load_study_config
 from corpuskit.mix.heldout import HeldoutSettings
@@ -61,17 +61,16 @@ def register(app: typer.Typer) -> None:
         Every source of every mixture is drawn as one unit of work (--workers processes, or Ray
         tasks); the mixture folders are the same bytes whatever runs them, and a failed unit is named
         (exit 1) and redone by the rerun, which reuses the units that finished."""
-        run = {"workers": workers, "executor": executor}
         with JsonOutput(json_out) as jout:
             try:
-                run["executor"] = choose_executor(executor, ray_address)
+                run = StageRun.from_options(executor, ray_address, workers=workers)
                 if config is not None:
                     if weights or tokens:
                         raise MixError("give either --config or --weights/--tokens, not both")
                     cfg = load_study_config(config)
                     if out is not None:
                         cfg = cfg.model_copy(update={"out": out.resolve()})
-                    run_study(cfg, jout, dry_run=dry_run, **run)
+                    run_study(cfg, jout, dry_run=dry_run, run=run)
                     return
                 cfg = flags_study(
                     weights,
@@ -86,7 +85,7 @@ def register(app: typer.Typer) -> None:
                     dry_run,
                 )
                 single = None if out is None else out.resolve()
-                run_study(cfg, jout, dry_run=dry_run, single_out=single, **run)
+                run_study(cfg, jout, dry_run=dry_run, single_out=single, run=run)
             except (MixError, ConfigError) as e:
                 raise fail(str(e)) from None
 
@@ -127,8 +126,7 @@ def run_study(
     *,
     dry_run: bool = False,
     single_out: Path | None = None,
-    workers: int = 1,
-    executor: str = "local",
+    run: StageRun = StageRun(),
 ) -> None:
     """Show the held-out sets and plans, then (unless ``dry_run``) build every mixture and show each."""
     from corpuskit.mix.context import open_study
@@ -169,8 +167,7 @@ def run_study(
             single_out or cfg.out,
             single=single_out is not None,
             progress=progress,
-            workers=workers,
-            executor=executor,
+            run=run,
         )
     for manifest, report in built:
         rate = rate_text(report.total_tokens, report.tokenize_seconds, "tok")

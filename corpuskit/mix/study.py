@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from corpuskit.executors import StageRun
 from corpuskit.mix.config import DecontamSettings, MixtureConfig
 from corpuskit.mix.context import StudyContext, estimate_available, open_study
 from corpuskit.mix.drawunits import run_draws
@@ -32,16 +33,17 @@ def build_mixtures(
     *,
     single: bool = False,
     progress: Reporter = SILENT,
-    workers: int = 1,
-    executor: str = "local",
+    run: StageRun = StageRun(),
+    **run_options: Any,
 ) -> list[tuple[dict[str, Any], MixtureReport]]:
     """Build every planned mixture (from :func:`~corpuskit.mix.plan.plan_study`); returns each manifest
     (as written) with its report.
 
     ``single=True`` is the ``mix --out DIR`` form: the one mixture is written to ``out`` with its held-out
     sets inside it. Otherwise mixtures go to ``<out>/<name>/`` and share ``<out>/heldout/``. Every source
-    of every mixture is drawn as one unit (``workers`` processes, or Ray tasks with ``executor="ray"``);
-    the folders are the same bytes whatever runs them.
+    of every mixture is drawn as one unit (``run.workers`` processes, default 1, or Ray tasks with
+    ``run.executor == "ray"``; ``run_options`` change its fields, e.g. ``workers=2``); the folders are the
+    same bytes whatever runs them.
     """
     if single and len(plans) != 1:
         raise MixError(f"one output folder holds one mixture, not {len(plans)}; give a study folder")
@@ -53,7 +55,7 @@ def build_mixtures(
         splits = {s: p.heldout for s, p in ctx.pools.items()}
         shared_block = write_heldout_sets(splits, out / "heldout", "../heldout/")
     runs = [(plan, out if single else out / plan.name) for plan in plans]
-    return _build(ctx, runs, shared_block, progress, workers, executor)
+    return _build(ctx, runs, shared_block, progress, run.replace(**run_options))
 
 
 def build_in_study(
@@ -66,12 +68,12 @@ def build_in_study(
     allow_repeat: bool,
     heldout_block: dict[str, Any] | None = None,
     progress: Reporter = SILENT,
-    workers: int = 1,
-    executor: str = "local",
+    run: StageRun = StageRun(),
+    **run_options: Any,
 ) -> dict[str, Any]:
     """Build one mixture folder at ``out`` and return its manifest exactly as written to manifest.json."""
-    run = MixtureSettings(mix, seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat)
-    return _build(ctx, [(run, Path(out))], heldout_block, progress, workers, executor)[0][0]
+    settings = MixtureSettings(mix, seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat)
+    return _build(ctx, [(settings, Path(out))], heldout_block, progress, run.replace(**run_options))[0][0]
 
 
 def _build(
@@ -79,17 +81,16 @@ def _build(
     runs: list[tuple[MixtureSettings, Path]],
     heldout_block: dict[str, Any] | None,
     progress: Reporter,
-    workers: int,
-    executor: str,
+    run: StageRun,
 ) -> list[tuple[dict[str, Any], MixtureReport]]:
     """Draw all sources of all ``runs`` as units, then gather each mixture and drop its draws folder."""
     for _, mixture_out in runs:
         check_out(mixture_out, ctx.corpus)  # before any tokenizing
-    draws = run_draws(ctx, runs, workers=workers, executor=executor, progress=progress)
+    draws = run_draws(ctx, runs, workers=run.workers or 1, executor=run.executor, progress=progress)
     built = []
-    for run, mixture_out in runs:
-        built.append(write_mixture(ctx, run, mixture_out, heldout_block, draws[run.name]))
-        shutil.rmtree(draws[run.name].work)
+    for settings, mixture_out in runs:
+        built.append(write_mixture(ctx, settings, mixture_out, heldout_block, draws[settings.name]))
+        shutil.rmtree(draws[settings.name].work)
     return built
 
 
@@ -107,8 +108,8 @@ def build_mixture(
     heldout_bytes: int = 1_000_000,
     heldout_seed: int = 0,
     decontaminate: bool = True,
-    workers: int = 1,
-    executor: str = "local",
+    run: StageRun = StageRun(),
+    **run_options: Any,
 ) -> dict[str, Any]:
     """Build one mixture folder from keyword arguments (the API other stages, e.g. ablate, call).
 
@@ -125,7 +126,7 @@ def build_mixture(
     plans = plan_study(
         ctx, [mix], seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat, estimate=False
     )
-    ((manifest, _),) = build_mixtures(ctx, plans, out, single=True, workers=workers, executor=executor)
+    ((manifest, _),) = build_mixtures(ctx, plans, out, single=True, run=run.replace(**run_options))
     return manifest
 
 
