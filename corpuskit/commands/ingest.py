@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from corpuskit.executors.options import ExecutorOption, RayAddressOption
 from corpuskit.progress import JsonOutput, Shown, console, fail, fail_units, results, summary_table
 
 
@@ -16,10 +17,8 @@ def ingest(
         int, typer.Option(min=0, help="parallel processes (default: the CPUs this process may use)")
     ] = 0,
     force: Annotated[bool, typer.Option(help="redo inputs that are already done")] = False,
-    executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
-    ray_address: Annotated[
-        str | None, typer.Option(help="Ray cluster for --executor ray (default: RAY_ADDRESS or local)")
-    ] = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
     wait: Annotated[bool, typer.Option(help="wait for another command writing the source")] = False,
     corpus: Annotated[
         str | None,

@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from corpuskit.configs import ConfigError
+from corpuskit.executors.options import ExecutorOption, RayAddressOption
 from corpuskit.progress import JsonOption, fail
 from corpuskit.text import split_documents
 
@@ -30,10 +31,8 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--dry-run", help="show the funnel; write no decisions")
         ] = False,
         workers: Annotated[int, typer.Option(min=1, help="parallel processes for the signals")] = 1,
-        executor: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
-        ray_address: Annotated[
-            str | None, typer.Option(help="Ray cluster for --executor ray (default: RAY_ADDRESS or local)")
-        ] = None,
+        executor: ExecutorOption = "local",
+        ray_address: RayAddressOption = None,
         corpus: Annotated[
             str | None, typer.Option(help="corpus folder or URL (default: the config's output)")
         ] = None,

@@ -14,6 +14,7 @@ from corpuskit.dedup.config import SIGNATURE_FIELDS, DedupConfig, load_dedup_con
 from corpuskit.dedup.overlap import overlap_file, render_overlap
 from corpuskit.dedup.pipeline import dedup_sources
 from corpuskit.executors import StageRun
+from corpuskit.executors.options import ExecutorOption, RayAddressOption
 from corpuskit.ingest.inputs import output_root
 from corpuskit.progress import JsonOutput, Shown, console, fail, results, summary_table
 from corpuskit.store.corpus_root import corpus_sources, remote_path
@@ -81,10 +82,8 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(
             None, min=1, max=256, help="processes (or Ray tasks in flight) per step (default: the config's)"
         ),
-        executor: str = typer.Option("local", help="local (process pool) or ray"),
-        ray_address: str | None = typer.Option(
-            None, help="Ray cluster for --executor ray (default: RAY_ADDRESS or a local one)"
-        ),
+        executor: ExecutorOption = "local",
+        ray_address: RayAddressOption = None,
         partition_mb: int | None = typer.Option(
             None, min=1, help="MiB of band keys one LSH partition may hold (bounds worker memory)"
         ),

@@ -6,18 +6,22 @@ Command line::
     corpuskit mix --weights web=0.5,books=0.3,forums=0.2 --tokens 50M --corpus corpus --out mixes/a \\
         [--tokenizer tok/tokenizer.json] [--seed 0] [--allow-repeat] [--dry-run]
     corpuskit mix --config mixes.yaml          # several mixtures sharing tokenizer + held-out sets
+        [--workers N] [--executor local|ray] [--ray-address ADDR]   # sources drawn as units
 
 Order of work: kept documents per source (curation/dedup ``*_drop_reason`` = null) -> held-out split
 (:mod:`.heldout`, ~1 MB per source, by document, own seed) -> 13-gram decontamination of the training
 pool against every held-out set (:mod:`.decontam`) -> token targets from the weights, epochs when a
 source is too small (:mod:`.sampler`, :mod:`.plan`) -> each source drawn in seeded order (:mod:`.draw`)
--> interleaved shards (:mod:`.gather`, :mod:`.shards`) + manifest + id files (:mod:`.mixture`).
+(one unit per source and mixture, :mod:`.drawunits`) -> interleaved shards (:mod:`.gather`,
+:mod:`.shards`) + manifest + id files (:mod:`.mixture`).
 
 Modules: ``pools`` (kept documents minus held-out, per source), ``heldout``, ``decontam``, ``tokenizer``,
-``context`` (a study's shared state, opened once), ``plan``, ``draw``, ``gather``, ``shards``,
-``folders`` (staging, recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
-:func:`build_mixtures`, and the keyword API :func:`build_mixture`), ``commands`` (the CLI; the only module
-that prints).
+``context`` (a study's shared state, opened once), ``plan``, ``draw``, ``drawunits`` (each source of each
+mixture drawn as a unit of work: in-process, a local pool or Ray), ``drawtask`` (a unit in its worker),
+``drawfiles`` (a unit's files and its commit marker), ``gather``, ``shards``, ``folders`` (staging,
+recognising our folders), ``mixture`` (one folder), ``study`` (the one entry point
+:func:`build_mixtures`, and the keyword API :func:`build_mixture`), ``commands`` (the CLI; the only
+module that prints).
 
 A mixture folder holds ``tokens-NNNNN.bin`` (flat uint16/uint32, documents separated by end-of-text),
 ``manifest.json``, ``ids/<source>.txt`` (document ids in mixture order, repeats included),
@@ -31,11 +35,11 @@ Read it with :func:`corpuskit.mix.shards.open_mixture`; build from Python with
 from corpuskit.mix.config import DecontamSettings, MixtureConfig  # noqa: E402
 from corpuskit.mix.context import StudyContext, estimate_available, open_study  # noqa: E402
 from corpuskit.mix.heldout import HeldoutSettings  # noqa: E402
-from corpuskit.mix.mixture import MixtureReport, build_in_study  # noqa: E402
+from corpuskit.mix.mixture import MixtureReport  # noqa: E402
 from corpuskit.mix.plan import MixturePlan, MixtureSettings, plan_study  # noqa: E402
 from corpuskit.mix.sampler import MixError  # noqa: E402
 from corpuskit.mix.shards import Mixture, open_mixture  # noqa: E402
-from corpuskit.mix.study import build_mixture, build_mixtures, source_tokens  # noqa: E402
+from corpuskit.mix.study import build_in_study, build_mixture, build_mixtures, source_tokens  # noqa: E402
 
 __all__ = [
     "DecontamSettings",

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from corpuskit.configs import ConfigError, corpus_root_arg
+from corpuskit.executors import StageRun
+from corpuskit.executors.options import ExecutorOption, RayAddressOption
 from corpuskit.mix.config import StudyConfig, flags_study, load_study_config
 from corpuskit.mix.heldout import HeldoutSettings
 from corpuskit.mix.sampler import (
@@ -49,11 +51,19 @@ def register(app: typer.Typer) -> None:
         heldout_bytes: int = typer.Option(1_000_000, "--heldout-bytes", help="held-out text per source"),
         dry_run: bool = typer.Option(False, "--dry-run", help="print the plan and stop"),
         config: Path = typer.Option(None, "--config", "-c", help="mixes YAML (several mixtures)"),
+        workers: int = typer.Option(1, min=1, help="processes (or Ray tasks in flight) drawing sources"),
+        executor: ExecutorOption = "local",
+        ray_address: RayAddressOption = None,
         json_out: str = typer.Option(None, "--json", help=JSON_HELP),
     ) -> None:
-        """Draw a tokenized training mixture by token shares (held-out split + decontamination first)."""
+        """Draw a tokenized training mixture by token shares (held-out split + decontamination first).
+
+        Every source of every mixture is drawn as one unit of work (--workers processes, or Ray
+        tasks); the mixture folders are the same bytes whatever runs them, and a failed unit is named
+        (exit 1) and redone by the rerun, which reuses the units that finished."""
         with JsonOutput(json_out) as jout:
             try:
+                run = StageRun.from_options(executor, ray_address, workers=workers)
                 if config is not None:
                     if weights or tokens:
                         raise MixError("give either --config or --weights/--tokens, not both")
@@ -62,7 +72,11 @@ def register(app: typer.Typer) -> None:
                         cfg = cfg.model_copy(update={"out": out.resolve()})
                     with local_corpus(cfg.corpus, "corpuskit mix", read=None) as local:
                         run_study(
-                            cfg.model_copy(update={"corpus": local}), jout, dry_run=dry_run, name=cfg.corpus
+                            cfg.model_copy(update={"corpus": local}),
+                            jout,
+                            dry_run=dry_run,
+                            name=cfg.corpus,
+                            run=run,
                         )
                     return
                 root = corpus_root_arg(corpus)
@@ -80,7 +94,7 @@ def register(app: typer.Typer) -> None:
                         dry_run,
                     )
                     single = None if out is None else out.resolve()
-                    run_study(cfg, jout, dry_run=dry_run, single_out=single, name=root)
+                    run_study(cfg, jout, dry_run=dry_run, single_out=single, name=root, run=run)
             except (MixError, ConfigError) as e:
                 raise fail(str(e)) from None
 
@@ -123,6 +137,7 @@ def run_study(
     dry_run: bool = False,
     single_out: Path | None = None,
     name: str | Path | None = None,
+    run: StageRun = StageRun(),
 ) -> None:
     """Show the held-out sets and plans, then (unless ``dry_run``) build every mixture and show each."""
     from corpuskit.mix.context import open_study
@@ -159,7 +174,12 @@ def run_study(
         return
     with Shown() as progress:
         built = build_mixtures(
-            ctx, plans, single_out or cfg.out, single=single_out is not None, progress=progress
+            ctx,
+            plans,
+            single_out or cfg.out,
+            single=single_out is not None,
+            progress=progress,
+            run=run,
         )
     for manifest, report in built:
         rate = rate_text(report.total_tokens, report.tokenize_seconds, "tok")

@@ -48,6 +48,13 @@ class Decontaminator:
         hashes, _ = ngram_hashes(pl.Series(heldout_texts, dtype=pl.String), n)
         self.hashes = np.unique(hashes)
 
+    @classmethod
+    def from_hashes(cls, hashes: np.ndarray, n: int) -> Decontaminator:
+        """One rebuilt from its sorted hash set (what a draw unit in another process loads)."""
+        out = cls.__new__(cls)
+        out.n, out.hashes = n, np.asarray(hashes, dtype=np.uint64)
+        return out
+
     def __len__(self) -> int:
         return int(self.hashes.size)
 

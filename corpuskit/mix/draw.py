@@ -9,6 +9,7 @@ entry gets an interleaving key, by which :mod:`.gather` later orders all sources
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,11 @@ class TokenCache:
         base = self.size
         self.size += total
         return starts + base
+
+    def sync(self) -> None:
+        """Flush the written tokens to disk (before the file is renamed into place)."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
 
     def close(self) -> np.memmap | np.ndarray:
         self._fh.close()

@@ -1,4 +1,4 @@
-"""Interleave every source's drawn documents and gather their tokens from the cache into shards.
+"""Interleave every source's drawn documents and gather their tokens from the sources' caches into shards.
 
 Documents are ordered by their seeded interleaving key (stable on ties: source order, then draw order),
 so sources are mixed through the whole stream rather than concatenated. Tokens are copied with numpy
@@ -19,10 +19,11 @@ GATHER_TOKENS = 16_000_000  # tokens gathered per write step
 
 
 def write_shards(
-    directory: Path, drawn: list[Drawn], cache: np.ndarray, vocab_size: int, eot_id: int
+    directory: Path, drawn: list[Drawn], caches: list[np.ndarray], vocab_size: int, eot_id: int
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Write all sources' documents as token shards in interleaved order; returns the format block and
-    each source's document ids in mixture order (repeats included)."""
+    each source's document ids in mixture order (repeats included). ``caches[i]`` holds the tokens
+    ``drawn[i]`` points into."""
     src = np.concatenate([np.full(d.lengths.size, i, dtype=np.int32) for i, d in enumerate(drawn)])
     starts = np.concatenate([d.starts for d in drawn])
     lengths = np.concatenate([d.lengths for d in drawn])
@@ -38,8 +39,12 @@ def write_shards(
         sel = order[lo:hi]
         lens = lengths[sel]
         ends = np.cumsum(lens)
-        offsets = np.repeat(starts[sel] - (ends - lens), lens)
-        out = cache[np.arange(int(ends[-1]), dtype=np.int64) + offsets]
+        out = np.empty(int(ends[-1]), dtype=caches[0].dtype)
+        for i in np.unique(src[sel]).tolist():
+            mine = src[sel] == i
+            n, begin = lens[mine], ends[mine] - lens[mine]  # token counts and places in ``out``
+            within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+            out[np.repeat(begin, n) + within] = caches[i][np.repeat(starts[sel][mine], n) + within]
         cut = trunc[sel]
         out[ends[cut] - 1] = eot_id  # a cut document still ends with end-of-text
         writer.write(out)

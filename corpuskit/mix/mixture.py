@@ -1,4 +1,4 @@
-"""Write one mixture folder: draw every source, gather the shards, then ids, tokenizer and manifest.
+"""Write one mixture folder from its committed draws: gather the shards, then ids, tokenizer and manifest.
 
 Everything is written into a staging folder that replaces the output folder at the end, and the manifest
 holds no timestamps or host paths of the output, so the same inputs + seed give the same bytes. What
@@ -16,15 +16,16 @@ from typing import Any
 from corpuskit.documents import package_versions
 from corpuskit.mix.config import MixtureConfig
 from corpuskit.mix.context import StudyContext
-from corpuskit.mix.draw import Drawn, TokenCache, draw_source
+from corpuskit.mix.draw import Drawn
+from corpuskit.mix.drawfiles import read_draw
+from corpuskit.mix.drawunits import MixtureDraws
 from corpuskit.mix.folders import check_out, staged_dir
 from corpuskit.mix.gather import write_shards
 from corpuskit.mix.heldout import write_heldout_sets
 from corpuskit.mix.plan import MixtureSettings
-from corpuskit.mix.sampler import normalise_weights, split_budget
+from corpuskit.mix.sampler import normalise_weights
 from corpuskit.mix.shards import dtype_for_vocab, write_manifest
 from corpuskit.mix.tokenizer import HFTokenizer
-from corpuskit.progress import SILENT, Reporter
 from corpuskit.store.atomic import atomic_write_bytes
 
 
@@ -35,18 +36,19 @@ class MixtureReport:
     name: str
     out: Path
     total_tokens: int
-    seconds: float  # the whole build of this mixture
-    tokenize_seconds: float  # decontaminating + tokenizing (the draw)
+    seconds: float  # drawing (below) + gathering this mixture
+    tokenize_seconds: float  # decontaminating + tokenizing its sources (unit time, summed over workers)
 
 
 def write_mixture(
     ctx: StudyContext,
     run: MixtureSettings,
     out: Path,
-    heldout_block: dict[str, Any] | None = None,
-    progress: Reporter = SILENT,
+    heldout_block: dict[str, Any] | None,
+    draws: MixtureDraws,
 ) -> tuple[dict[str, Any], MixtureReport]:
-    """Build one mixture folder at ``out``; returns its manifest (as written) and a report.
+    """Gather one mixture's committed draws into its folder at ``out``; returns its manifest (as written)
+    and a report.
 
     With ``heldout_block=None`` the held-out sets are written inside the mixture folder (``heldout/``);
     a study passes the block of its shared sets instead (paths relative to the mixture folder).
@@ -54,37 +56,18 @@ def write_mixture(
     t0 = time.perf_counter()
     mix, seed, max_epochs, allow_repeat = run.mixture, run.seed, run.max_epochs, run.allow_repeat
     weights, warnings = normalise_weights(mix.weights, sorted(ctx.pools))
-    targets = split_budget(weights, mix.tokens)
     out = Path(out)
     check_out(out, ctx.corpus)
-    meter = progress.meter(mix.name, "tokens", total=mix.tokens)
+    tok = ctx.tokenizer
     with staged_dir(out) as staging:
         if heldout_block is None:
             splits = {s: p.heldout for s, p in ctx.pools.items()}
             heldout_block = write_heldout_sets(splits, staging / "heldout", "heldout/")
-        tok = ctx.tokenizer
-        cache = TokenCache(staging / ".token-cache.bin", dtype_for_vocab(tok.vocab_size), tok.eot_id)
-        t_draw = time.perf_counter()
-        drawn = [
-            draw_source(
-                ctx.pools[s],
-                targets[s],
-                tok,
-                cache,
-                ctx.decontaminator,
-                seed,
-                max_epochs,
-                allow_repeat,
-                meter,
-            )
-            for s in sorted(targets)
-            if targets[s] > 0
-        ]
-        tokenize_s = time.perf_counter() - t_draw
-        cache_arr = cache.close()
-        fmt, ids_by_source = write_shards(staging, drawn, cache_arr, tok.vocab_size, tok.eot_id)
-        del cache_arr
-        (staging / ".token-cache.bin").unlink()
+        dtype = dtype_for_vocab(tok.vocab_size)
+        read = [read_draw(draws.work, s, summary, dtype) for s, summary in draws.summaries.items()]
+        drawn = [d for d, _ in read]
+        fmt, ids_by_source = write_shards(staging, drawn, [c for _, c in read], tok.vocab_size, tok.eot_id)
+        del read
         for source, ids in ids_by_source.items():
             atomic_write_bytes(staging / "ids" / f"{source}.txt", ("\n".join(ids) + "\n").encode())
         if isinstance(tok, HFTokenizer):
@@ -92,24 +75,8 @@ def write_mixture(
         settings = {"seed": seed, "max_epochs": max_epochs, "allow_repeat": allow_repeat}
         manifest = _manifest(ctx, mix, fmt, drawn, weights, warnings, heldout_block, settings)
         write_manifest(staging, manifest)
-    report = MixtureReport(mix.name, out, fmt["total_tokens"], time.perf_counter() - t0, tokenize_s)
-    return manifest, report
-
-
-def build_in_study(
-    ctx: StudyContext,
-    mix: MixtureConfig,
-    out: Path,
-    *,
-    seed: int,
-    max_epochs: float,
-    allow_repeat: bool,
-    heldout_block: dict[str, Any] | None = None,
-    progress: Reporter = SILENT,
-) -> dict[str, Any]:
-    """Build one mixture folder at ``out`` and return its manifest exactly as written to manifest.json."""
-    run = MixtureSettings(mix, seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat)
-    return write_mixture(ctx, run, out, heldout_block, progress)[0]
+    seconds = draws.seconds + time.perf_counter() - t0
+    return manifest, MixtureReport(mix.name, out, fmt["total_tokens"], seconds, draws.seconds)
 
 
 def _manifest(

@@ -8,6 +8,7 @@ in :func:`~corpuskit.mix.sampler.seeded_order`, so neither changes what a mixtur
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Pool:
     docs: pl.DataFrame  # id, text
     heldout: HeldoutSplit
     kept_documents: int
+    state: str = ""  # :func:`source_state` when it was read
 
     @property
     def bytes(self) -> int:
@@ -38,23 +40,45 @@ class Pool:
 
 def load_pools(corpus: Path, settings: HeldoutSettings, sources: list[str] | None = None) -> dict[str, Pool]:
     """Read kept documents of every source and split off the held-out sets (nothing written yet)."""
+    names = sources if sources is not None else list_sources(corpus)
+    return {s: load_pool(corpus, s, settings) for s in names}
+
+
+def load_pool(corpus: Path, source: str, settings: HeldoutSettings) -> Pool:
+    """One source's pool (what a draw unit reads again in its worker; the same bytes every time)."""
     from corpuskit.store import SourceStore, require_complete
 
-    pools = {}
-    for source in sources if sources is not None else list_sources(corpus):
-        # a mixture is only as trustworthy as its inputs: no failed inputs, no decisions older than the text
-        require_complete(corpus, source, stage="mix", sets=SourceStore(Path(corpus), source).attribute_sets())
-        docs = (
-            scan_documents(corpus, source, kept_only=True)
-            .select("id", "text")
-            .collect()
-            .unique("id", keep="first", maintain_order=True)
-            .sort("id")
-        )
-        split = split_heldout(source, docs, settings)
-        train = docs.filter(~pl.col("id").is_in(split.ids.implode()))
-        pools[source] = Pool(source, train, split, docs.height)
-    return pools
+    # a mixture is only as trustworthy as its inputs: no failed inputs, no decisions older than the text
+    require_complete(corpus, source, stage="mix", sets=SourceStore(Path(corpus), source).attribute_sets())
+    state = source_state(corpus, source)
+    docs = (
+        scan_documents(corpus, source, kept_only=True)
+        .select("id", "text")
+        .collect()
+        .unique("id", keep="first", maintain_order=True)
+        .sort("id")
+    )
+    split = split_heldout(source, docs, settings)
+    train = docs.filter(~pl.col("id").is_in(split.ids.implode()))
+    return Pool(source, train, split, docs.height, state)
+
+
+def source_state(corpus: Path, source: str) -> str:
+    """Identity of what a pool is read from: the committed document files (their digests) and the current
+    attribute files (replaced on every commit, so name, size, inode and mtime change): any commit to the
+    source changes it, so a draw is never reused, or read again by a worker, from other documents."""
+    from corpuskit.store import SourceStore, current_attribute_files, doc_records
+
+    store = SourceStore(Path(corpus), source)
+    docs = doc_records(corpus, source)
+    h = hashlib.blake2b(digest_size=16)
+    for d in docs:
+        h.update(f"doc {d.name} {d.rows} {d.digest}\n".encode())
+    for name in store.attribute_sets():
+        for doc, path in sorted(current_attribute_files(corpus, source, name, docs).items()):
+            st = path.stat()
+            h.update(f"attr {name} {doc} {st.st_size} {st.st_ino} {st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
 
 
 def balanced_sample(pools: dict[str, Pool], sample_bytes: int, seed: int) -> dict[str, list[str]]:

@@ -9,15 +9,18 @@ written, so a study never stops half built because its last mixture was impossib
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
+from corpuskit.executors import StageRun
 from corpuskit.mix.config import DecontamSettings, MixtureConfig
 from corpuskit.mix.context import StudyContext, estimate_available, open_study
+from corpuskit.mix.drawunits import run_draws
 from corpuskit.mix.folders import check_out
 from corpuskit.mix.heldout import HeldoutSettings, write_heldout_sets
 from corpuskit.mix.mixture import MixtureReport, write_mixture
-from corpuskit.mix.plan import MixturePlan, check_plans, plan_study
+from corpuskit.mix.plan import MixturePlan, MixtureSettings, check_plans, plan_study
 from corpuskit.mix.sampler import DEFAULT_MAX_EPOCHS, MixError, normalise_weights, parse_tokens
 from corpuskit.progress import SILENT, Reporter
 from corpuskit.store import list_sources
@@ -30,12 +33,17 @@ def build_mixtures(
     *,
     single: bool = False,
     progress: Reporter = SILENT,
+    run: StageRun = StageRun(),
+    **run_options: Any,
 ) -> list[tuple[dict[str, Any], MixtureReport]]:
     """Build every planned mixture (from :func:`~corpuskit.mix.plan.plan_study`); returns each manifest
     (as written) with its report.
 
     ``single=True`` is the ``mix --out DIR`` form: the one mixture is written to ``out`` with its held-out
-    sets inside it. Otherwise mixtures go to ``<out>/<name>/`` and share ``<out>/heldout/``.
+    sets inside it. Otherwise mixtures go to ``<out>/<name>/`` and share ``<out>/heldout/``. Every source
+    of every mixture is drawn as one unit (``run.workers`` processes, default 1, or Ray tasks with
+    ``run.executor == "ray"``; ``run_options`` change its fields, e.g. ``workers=2``); the folders are the
+    same bytes whatever runs them.
     """
     if single and len(plans) != 1:
         raise MixError(f"one output folder holds one mixture, not {len(plans)}; give a study folder")
@@ -46,9 +54,44 @@ def build_mixtures(
         check_out(out, ctx.corpus, study=True)
         splits = {s: p.heldout for s, p in ctx.pools.items()}
         shared_block = write_heldout_sets(splits, out / "heldout", "../heldout/")
-    return [
-        write_mixture(ctx, plan, out if single else out / plan.name, shared_block, progress) for plan in plans
-    ]
+    runs = [(plan, out if single else out / plan.name) for plan in plans]
+    return _build(ctx, runs, shared_block, progress, run.replace(**run_options))
+
+
+def build_in_study(
+    ctx: StudyContext,
+    mix: MixtureConfig,
+    out: Path,
+    *,
+    seed: int,
+    max_epochs: float,
+    allow_repeat: bool,
+    heldout_block: dict[str, Any] | None = None,
+    progress: Reporter = SILENT,
+    run: StageRun = StageRun(),
+    **run_options: Any,
+) -> dict[str, Any]:
+    """Build one mixture folder at ``out`` and return its manifest exactly as written to manifest.json."""
+    settings = MixtureSettings(mix, seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat)
+    return _build(ctx, [(settings, Path(out))], heldout_block, progress, run.replace(**run_options))[0][0]
+
+
+def _build(
+    ctx: StudyContext,
+    runs: list[tuple[MixtureSettings, Path]],
+    heldout_block: dict[str, Any] | None,
+    progress: Reporter,
+    run: StageRun,
+) -> list[tuple[dict[str, Any], MixtureReport]]:
+    """Draw all sources of all ``runs`` as units, then gather each mixture and drop its draws folder."""
+    for _, mixture_out in runs:
+        check_out(mixture_out, ctx.corpus)  # before any tokenizing
+    draws = run_draws(ctx, runs, workers=run.workers or 1, executor=run.executor, progress=progress)
+    built = []
+    for settings, mixture_out in runs:
+        built.append(write_mixture(ctx, settings, mixture_out, heldout_block, draws[settings.name]))
+        shutil.rmtree(draws[settings.name].work)
+    return built
 
 
 def build_mixture(
@@ -65,6 +108,8 @@ def build_mixture(
     heldout_bytes: int = 1_000_000,
     heldout_seed: int = 0,
     decontaminate: bool = True,
+    run: StageRun = StageRun(),
+    **run_options: Any,
 ) -> dict[str, Any]:
     """Build one mixture folder from keyword arguments (the API other stages, e.g. ablate, call).
 
@@ -81,7 +126,7 @@ def build_mixture(
     plans = plan_study(
         ctx, [mix], seed=seed, max_epochs=max_epochs, allow_repeat=allow_repeat, estimate=False
     )
-    ((manifest, _),) = build_mixtures(ctx, plans, out, single=True)
+    ((manifest, _),) = build_mixtures(ctx, plans, out, single=True, run=run.replace(**run_options))
     return manifest
 
 

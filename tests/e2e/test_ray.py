@@ -1,5 +1,5 @@
-"""The Ray executor: ingest -> curate -> dedup on a local 2-CPU Ray cluster writes exactly the bytes a
-local run writes (documents, attribute sets, overlap matrix, then the mixture drawn from them), and a
+"""The Ray executor: ingest -> curate -> dedup -> mix on a local 2-CPU Ray cluster writes exactly the bytes
+a local run writes (documents, attribute sets, overlap matrix, the mixture's shards and manifest), and a
 worker killed mid-unit is retried, or leaves its unit not done for the rerun."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _cli(*args: str) -> None:
 
 
 def _chain(out: Path, executor: str) -> Path:
-    """The demo's generated sources through ingest, curate and dedup with ``executor``; then a mixture."""
+    """The demo's generated sources through ingest, curate, dedup and mix, all with ``executor``."""
     from corpuskit.demo.sources import demo_sources
 
     specs, _ = demo_sources(None, out, scale=0.1)
@@ -64,24 +64,40 @@ def _chain(out: Path, executor: str) -> Path:
             }
         )
     )
-    _cli("mix", "--config", mixes)
+    _cli("mix", "--config", mixes, *ex)
     return out
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    """Every data file a stage writes (Parquet, the overlap matrix, mixture shards), by relative path."""
-    keep = (".parquet", ".bin", ".idx", ".npy")
+    """Every data file a stage writes (Parquet, the overlap matrix, mixture shards, ids, held-out sets and
+    manifest), by relative path."""
+    keep = (".parquet", ".bin", ".idx", ".npy", ".txt")
     out = {}
     for p in sorted(root.rglob("*")):
         rel = str(p.relative_to(root))
-        if p.is_file() and (p.suffix in keep or rel.endswith("overlap.json")) and "inputs" not in p.parts:
-            out[rel] = p.read_bytes()
+        data = p.suffix in keep or rel.endswith("overlap.json") or rel.startswith("mix/")
+        if p.is_file() and data and "inputs" not in p.parts:
+            # a manifest records the corpus folder it was drawn from: the one byte difference allowed
+            out[rel] = p.read_bytes().replace(str(root).encode(), b"<root>")
     return out
 
 
-def test_chain_on_ray_is_byte_identical_to_local(cluster, tmp_path):
+def test_chain_on_ray_is_byte_identical_to_local(cluster, tmp_path, monkeypatch):
+    from corpuskit.executors import ray as ray_executor
+
+    on_ray_units: set[str] = set()  # the stage functions that ran as Ray tasks
+    real = ray_executor.map_unordered
+
+    def spy(fn, tasks, *args, **kw):
+        tasks = list(tasks)
+        on_ray_units.update(t[0].__name__ for t in tasks)
+        return real(fn, tasks, *args, **kw)
+
+    monkeypatch.setattr(ray_executor, "map_unordered", spy)
     local = _files(_chain(tmp_path / "local", "local"))
+    assert not on_ray_units
     on_ray = _files(_chain(tmp_path / "ray", "ray"))
+    assert {"ingest_shard", "draw_unit"} <= on_ray_units, on_ray_units
     kinds = {
         k.split("/")[2] if k.startswith("corpus/") and k.count("/") > 2 else k.split("/")[0] for k in local
     }
@@ -89,6 +105,7 @@ def test_chain_on_ray_is_byte_identical_to_local(cluster, tmp_path):
     attrs = {k.split("/")[3] for k in local if "/attributes/" in k}
     assert {"signals", "curate", "minhash", "dedup"} <= attrs, attrs
     assert any(k.endswith(".bin") for k in local) and "corpus/_dedup/overlap.json" in local
+    assert {"mix/m/manifest.json", "mix/m/ids/web.txt", "mix/heldout/web.jsonl"} <= set(local)
     assert sorted(on_ray) == sorted(local)
     assert [k for k in local if on_ray[k] != local[k]] == []
 
@@ -197,3 +214,36 @@ def test_killed_worker_without_retries_leaves_the_unit_not_done(cluster, tmp_pat
     monkeypatch.setattr("corpuskit.executors.ray.MAX_RETRIES", 3)
     dedup_sources(corpus, ["s"], load_dedup_config({}, overrides={"workers": 2}), executor="ray")
     assert _dedup_outputs(corpus) == _dedup_outputs(reference)
+
+
+def test_mix_with_a_killed_worker_is_retried_and_identical(cluster, tmp_path, shared_data):
+    from corpuskit.mix import (
+        DecontamSettings,
+        HeldoutSettings,
+        MixtureConfig,
+        build_mixtures,
+        open_study,
+        plan_study,
+    )
+    from tests.support.mix_corpus import make_corpus
+
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, shared_data)
+    mixes = [MixtureConfig(name="m", weights={"books": 0.5, "wiki": 0.3, "verse": 0.2}, tokens=2_000_000)]
+
+    def build(out: Path, **kw) -> dict[str, bytes]:
+        ctx = open_study(corpus, "bytes", HeldoutSettings(bytes_per_source=40_000), DecontamSettings())
+        build_mixtures(ctx, plan_study(ctx, mixes), out, **kw)
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    reference = build(tmp_path / "local")
+    stop, killed = threading.Event(), []
+    t = threading.Thread(target=_kill_first_busy_worker, args=(stop, killed), daemon=True)
+    t.start()
+    try:
+        on_ray = build(tmp_path / "ray", workers=2, executor="ray")
+    finally:
+        stop.set()
+        t.join()
+    assert killed, "no worker was drawing a source to kill"
+    assert on_ray == reference
