@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import IO
 
 from corpuskit.connectors.base import TRUNCATED, Connector, Record, Skip, register
-from corpuskit.connectors.pagetext import Extractor, WebOptions, html_to_text, read_limited
+from corpuskit.connectors.pageoptions import WebOptions
+from corpuskit.connectors.pagetext import Extractor, html_to_text, read_limited
 
 
 @register

@@ -17,48 +17,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from pydantic import Field
-
-from corpuskit.connectors.base import Options, Skip
-
-# ---------------------------------------------------------------------------------------------- options
-
-
-class TrafilaturaSettings(Options):
-    """Passed to ``trafilatura.extract``; defaults are datatrove's ``Trafilatura(favour_precision=True)``."""
-
-    favor_precision: bool = True
-    include_comments: bool = False
-    include_tables: bool = True
-    deduplicate: bool = Field(True, description="drop text segments repeated within one input file")
-
-
-class ResiliparseSettings(Options):
-    """Passed to ``resiliparse.extract.html2text.extract_plain_text`` (main-content mode)."""
-
-    main_content: bool = True
-    preserve_formatting: bool = True
-    list_bullets: bool = True
-    alt_texts: bool = False
-    links: bool = False
-    form_fields: bool = False
-    noscript: bool = False
-    comments: bool = False
-
-
-class WebOptions(Options):
-    extractor: Literal["trafilatura", "resiliparse"] = "trafilatura"
-    timeout_s: float = Field(
-        5.0, gt=0, description="per-document extraction time limit (datatrove's default is 1 s)"
-    )
-    max_html_bytes: int = Field(
-        5 * 1024**2, gt=0, description="larger pages are skipped (html_too_large); CC truncates at 1 MiB"
-    )
-    trafilatura: TrafilaturaSettings = Field(default_factory=TrafilaturaSettings)
-    resiliparse: ResiliparseSettings = Field(default_factory=ResiliparseSettings)
-
+from corpuskit.connectors.base import Skip
+from corpuskit.connectors.pageoptions import WebOptions
 
 # ------------------------------------------------------------------------------------------- charsets
 

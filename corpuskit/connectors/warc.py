@@ -21,11 +21,11 @@ from typing import IO, Any, Literal
 from pydantic import Field
 
 from corpuskit.connectors.base import TRUNCATED, Connector, Record, Skip, register
+from corpuskit.connectors.pageoptions import WebOptions
 from corpuskit.connectors.pagetext import (
     GENERIC_MIMES,
     HTML_MIMES,
     Extractor,
-    WebOptions,
     decode_html,
     header_charset,
     html_to_text,
