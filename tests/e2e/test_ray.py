@@ -217,24 +217,16 @@ def test_killed_worker_without_retries_leaves_the_unit_not_done(cluster, tmp_pat
 
 
 def test_mix_with_a_killed_worker_is_retried_and_identical(cluster, tmp_path, shared_data):
-    from corpuskit.mix import (
-        DecontamSettings,
-        HeldoutSettings,
-        MixtureConfig,
-        build_mixtures,
-        open_study,
-        plan_study,
-    )
-    from tests.support.mix_corpus import make_corpus
+    from corpuskit.mix import MixtureConfig
+    from tests.support.mix_corpus import build_study, make_corpus, tree_bytes
 
     corpus = tmp_path / "corpus"
     make_corpus(corpus, shared_data)
     mixes = [MixtureConfig(name="m", weights={"books": 0.5, "wiki": 0.3, "verse": 0.2}, tokens=2_000_000)]
 
     def build(out: Path, **kw) -> dict[str, bytes]:
-        ctx = open_study(corpus, "bytes", HeldoutSettings(bytes_per_source=40_000), DecontamSettings())
-        build_mixtures(ctx, plan_study(ctx, mixes), out, **kw)
-        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        build_study(corpus, mixes, out, **kw)
+        return tree_bytes(out)
 
     reference = build(tmp_path / "local")
     stop, killed = threading.Event(), []

@@ -20,7 +20,7 @@ from corpuskit.mix.drawfiles import DONE, TOKENS, draws_dir
 from corpuskit.store import doc_records
 from corpuskit.store.layout import SourceStore
 from corpuskit.store.units import UnitsFailed
-from tests.support.mix_corpus import chunk, make_corpus, write_source
+from tests.support.mix_corpus import build_study, chunk, make_corpus, tree_bytes, write_source
 
 HELDOUT = HeldoutSettings(bytes_per_source=40_000)
 MIXES = [
@@ -38,13 +38,11 @@ def corpus(tmp_path_factory, shared_data) -> Path:
     return root
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+_files = tree_bytes
 
 
 def _study(corpus: Path, out: Path, workers: int, mixes=MIXES, seed: int = 3) -> list:
-    ctx = open_study(corpus, "bytes", HELDOUT, DecontamSettings())
-    return build_mixtures(ctx, plan_study(ctx, mixes, seed=seed), out, workers=workers)
+    return build_study(corpus, mixes, out, heldout_bytes=HELDOUT.bytes_per_source, seed=seed, workers=workers)
 
 
 @pytest.fixture(scope="module")

@@ -48,3 +48,19 @@ def make_corpus(corpus: Path, data: Path, extra: dict[str, list[str]] | None = N
     for name, docs in sources.items():
         write_source(corpus, name, docs)
     return sources
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` by relative path: what "the same bytes" compares."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def build_study(
+    corpus: Path, mixes: list, out: Path, *, heldout_bytes: int = 40_000, seed: int = 0, **run
+) -> list:
+    """Open the study once (byte tokenizer), plan ``mixes`` and build them into ``out`` (``run``: workers,
+    executor, ...); returns what :func:`corpuskit.mix.build_mixtures` returns."""
+    from corpuskit.mix import DecontamSettings, HeldoutSettings, build_mixtures, open_study, plan_study
+
+    ctx = open_study(corpus, "bytes", HeldoutSettings(bytes_per_source=heldout_bytes), DecontamSettings())
+    return build_mixtures(ctx, plan_study(ctx, mixes, seed=seed), out, **run)
