@@ -220,8 +220,8 @@ class RemoteCorpus:
         A failure is remembered for :meth:`sync` (which retries) rather than breaking the stage."""
         try:
             files = named_files(store, read_json(record)) or []
-            for path, _, _ in files:
-                if self.known.get(self.rel(path)) != (path.stat().st_size, file_digest(path)):
+            for path, _, digest in files:  # the record's digest was just computed from this file
+                if self.known.get(self.rel(path)) != (path.stat().st_size, digest or file_digest(path)):
                     self.upload(path)
             self.upload(record)
         except (OSError, RemoteCorpusError) as e:
