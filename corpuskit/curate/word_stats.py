@@ -3,19 +3,19 @@
 A document's words are never built as strings: each distinct whitespace chunk is split once
 (:func:`corpuskit.curate.words.chunk_record`) into vocabulary ids kept in flat tables (chunk -> its word
 ids and its symbol/alphabetic counts; word id -> length, stop-word slot), a batch becomes one array of
-chunk indices plus per-document offsets, and one kernel call gives every document's word count, word
-characters, symbol and non-alphabetic word counts, distinct stop words and n-gram repetition numerators
-(:func:`corpuskit.curate.ngrams.ngram_chars`). Per document, Python does only ``text.split()``; the
-batch's chunks are looked up in one C-level pass and the new all-letter ones registered in bulk.
+chunk ids plus per-document offsets (:class:`corpuskit.curate.chunk_index.ChunkIndex`, compiled: no Python
+work per chunk occurrence), and one kernel call gives every document's word count, word characters, symbol
+and non-alphabetic word counts, distinct stop words and n-gram repetition numerators
+(:func:`corpuskit.curate.ngrams.ngram_chars`). Python touches only the batch's new chunks: all-letter ones
+in bulk, the others through the splitter.
 """
 
 from __future__ import annotations
 
-from itertools import filterfalse
-
 import numpy as np
 from numba import njit
 
+from corpuskit.curate.chunk_index import ChunkIndex
 from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS, ngram_chars
 from corpuskit.curate.words import _ALPHA_EXCEPTIONS, chunk_record
 
@@ -46,16 +46,18 @@ class _Grow:
         return self.a[: self.n]
 
 
-class _Tables(dict):
-    """chunk -> chunk index, plus the flat tables the kernel reads; :meth:`add` registers a batch's new
-    chunks (all-letter ones in bulk, the others split one by one)."""
+class _Tables:
+    """The flat tables the kernel reads, one row per chunk id of :attr:`index`; :meth:`add` fills the rows
+    of a batch's new chunks (all-letter ones in bulk, the others split one by one)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.reset()
 
+    def __len__(self) -> int:
+        return len(self.index)
+
     def reset(self) -> None:
-        self.clear()
+        self.index = ChunkIndex()
         self.vocab: dict[str, int] = {}
         self.word_len = _Grow()
         self.chunk_start, self.chunk_words = _Grow(), _Grow()  # offsets into flat_words
@@ -65,38 +67,33 @@ class _Tables(dict):
 
     def _words(self, words: list[str]) -> list[int]:
         vocab = self.vocab
-        new = list(set(words).difference(vocab))  # vocab is a plain dict: looked up, not copied
+        new = [w for w in dict.fromkeys(words) if w not in vocab]  # ids in order of first appearance
         vocab.update(zip(new, range(len(vocab), len(vocab) + len(new)), strict=True))
         self.word_len.extend(list(map(len, new)))
         return list(map(vocab.__getitem__, words))
 
-    def add(self, chunks: list[str]) -> None:
-        """Give every chunk of ``chunks`` not seen yet its index and table rows."""
-        # set order: which new chunk gets which id varies between processes; the statistics do not
-        # (ids only have to be distinct)
-        new = list(filterfalse(self.__contains__, set(chunks)))
-        plain = [c for c in new if c.isalpha() and c not in _ALPHA_EXCEPTIONS]  # one word, nothing to count
-        n = len(self)
-        self.update(zip(plain, range(n, n + len(plain)), strict=True))
-        self.chunk_start.extend(list(range(self.flat_words.n, self.flat_words.n + len(plain))))
-        self.chunk_words.extend([1] * len(plain))
-        self.chunk_counts.extend([0] * (3 * len(plain)))
-        self.flat_words.extend(self._words(plain))
-        other = [c for c in new if c not in self]
-        starts, nwords, counts, words = [], [], [], []
-        for c in other:
+    def add(self, new: list[str]) -> None:
+        """Rows for ``new``, the chunks that just got the next ids (in id order)."""
+        first = self.chunk_words.n
+        plain = np.fromiter((c.isalpha() and c not in _ALPHA_EXCEPTIONS for c in new), bool, len(new))
+        where = np.flatnonzero(plain)  # one word each, nothing to count
+        others = np.flatnonzero(~plain).tolist()
+        starts, nwords, counts, words = [0] * len(new), [1] * len(new), [0] * (3 * len(new)), []
+        flat0 = self.flat_words.n
+        for i in others:
+            c = new[i]
             toks, n_sym, sym_chars, nonalpha = chunk_record(c)
             self.split[c] = toks
-            starts.append(self.flat_words.n + len(words))
-            nwords.append(len(toks))
-            counts += (n_sym, sym_chars, nonalpha)
+            starts[i] = flat0 + len(words)
+            nwords[i] = len(toks)
+            counts[3 * i : 3 * i + 3] = n_sym, sym_chars, nonalpha
             words += toks
-        n = len(self)
-        self.update(zip(other, range(n, n + len(other)), strict=True))
-        self.chunk_start.extend(starts)
         self.chunk_words.extend(nwords)
         self.chunk_counts.extend(counts)
-        self.flat_words.extend(self._words(words))
+        self.chunk_start.extend(starts)
+        self.chunk_start.view()[first + where] = flat0 + len(words) + np.arange(len(where))
+        plain_words = list(map(new.__getitem__, where.tolist()))
+        self.flat_words.extend(self._words(words + plain_words))
 
 
 _TABLES = _Tables()
@@ -171,20 +168,15 @@ def word_stats(texts: list[str], stop_words: tuple[str, ...]) -> np.ndarray:
         tables.reset()
     if len(stop_words) > 63:
         raise ValueError("at most 63 stop words")
-    words: list[str] = []
-    offsets = [0]
-    for t in texts:
-        words.extend(t.split())
-        offsets.append(len(words))
-    tables.add(words)
-    chunks = np.fromiter(map(tables.__getitem__, words), dtype=np.int64, count=len(words))
+    chunks, offsets, new = tables.index.lookup(texts)
+    tables.add(new)
     vocab = tables.vocab
     stop_slot = np.full(len(vocab), -1, dtype=np.int64)
     for k, w in enumerate(dict.fromkeys(stop_words)):
         if w in vocab:
             stop_slot[vocab[w]] = k
     return _kernel(
-        np.array(offsets, dtype=np.int64),
+        offsets,
         chunks,
         tables.chunk_start.view(),
         tables.chunk_words.view(),
