@@ -1,8 +1,8 @@
 """Gopher's word statistics for a batch of documents in one compiled pass over integer word ids (numba).
 
 A document's words are never built as strings: each distinct whitespace chunk is split once
-(:func:`corpuskit.curate.words.chunk_record`) into vocabulary ids kept in flat tables (chunk -> its word
-ids and its symbol/alphabetic counts; word id -> length, stop-word slot), a batch becomes one array of
+(:func:`corpuskit.curate.words.chunk_split`) into vocabulary ids kept in flat tables (chunk -> its word
+ids; word id -> length, symbol/alphabetic kind, stop-word slot), a batch becomes one array of
 chunk ids plus per-document offsets (:class:`corpuskit.curate.chunk_index.ChunkIndex`, compiled: no Python
 work per chunk occurrence), and one kernel call gives every document's word count, word characters, symbol
 and non-alphabetic word counts, distinct stop words and n-gram repetition numerators
@@ -12,12 +12,14 @@ in bulk, the others through the splitter.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 from numba import njit
 
 from corpuskit.curate.chunk_index import ChunkIndex
 from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS, ngram_chars
-from corpuskit.curate.words import _ALPHA_EXCEPTIONS, chunk_record
+from corpuskit.curate.words import _ALPHA_EXCEPTIONS, chunk_split, word_kind
 
 # columns of :func:`word_stats`, then one per TOP_NGRAMS and DUP_NGRAMS (n-gram character numerators)
 COLUMNS = ("words", "word_chars", "symbol_words", "symbol_chars", "nonalpha_words", "stop_words")
@@ -47,8 +49,8 @@ class _Grow:
 
 
 class _Tables:
-    """The flat tables the kernel reads, one row per chunk id of :attr:`index`; :meth:`add` fills the rows
-    of a batch's new chunks (all-letter ones in bulk, the others split one by one)."""
+    """The flat tables the kernel reads, one row per chunk id of :attr:`index` and one per word id of
+    :attr:`words`; :meth:`add` fills the rows of a batch's new chunks and words."""
 
     def __init__(self) -> None:
         self.reset()
@@ -58,42 +60,40 @@ class _Tables:
 
     def reset(self) -> None:
         self.index = ChunkIndex()
-        self.vocab: dict[str, int] = {}
+        self.words = ChunkIndex()  # word -> word id (words have no whitespace: each is one "chunk")
         self.word_len = _Grow()
+        self.word_kind = _Grow()  # per word: 1 = symbol only, + 2 = no letter (words.word_kind)
         self.chunk_start, self.chunk_words = _Grow(), _Grow()  # offsets into flat_words
-        self.chunk_counts = _Grow()  # 3 per chunk: symbol words, their characters, non-alphabetic words
         self.flat_words = _Grow()
         self.split: dict[str, tuple[str, ...]] = {}  # words of the chunks that are not one plain word
 
-    def _words(self, words: list[str]) -> list[int]:
-        vocab = self.vocab
-        new = [w for w in dict.fromkeys(words) if w not in vocab]  # ids in order of first appearance
-        vocab.update(zip(new, range(len(vocab), len(vocab) + len(new)), strict=True))
+    def word_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Word ids of the whitespace-separated words of each text, with per-text offsets; new words get
+        their rows."""
+        ids, offsets, new = self.words.lookup(texts)
         self.word_len.extend(list(map(len, new)))
-        return list(map(vocab.__getitem__, words))
+        self.word_kind.extend(list(map(word_kind, new)))
+        return ids, offsets
 
     def add(self, new: list[str]) -> None:
-        """Rows for ``new``, the chunks that just got the next ids (in id order)."""
-        first = self.chunk_words.n
+        """Rows for ``new``, the chunks that just got the next ids (in id order): all-letter chunks (one word
+        each) in bulk, the others through the splitter."""
         plain = np.fromiter((c.isalpha() and c not in _ALPHA_EXCEPTIONS for c in new), bool, len(new))
-        where = np.flatnonzero(plain)  # one word each, nothing to count
-        others = np.flatnonzero(~plain).tolist()
-        starts, nwords, counts, words = [0] * len(new), [1] * len(new), [0] * (3 * len(new)), []
+        where = np.flatnonzero(plain)
+        others = list(map(new.__getitem__, np.flatnonzero(~plain).tolist()))
+        toks = list(map(chunk_split, others))
+        self.split.update(zip(others, toks, strict=True))
+        nwords = np.ones(len(new), dtype=np.int64)
+        nwords[~plain] = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+        words = list(chain.from_iterable(toks))
         flat0 = self.flat_words.n
-        for i in others:
-            c = new[i]
-            toks, n_sym, sym_chars, nonalpha = chunk_record(c)
-            self.split[c] = toks
-            starts[i] = flat0 + len(words)
-            nwords[i] = len(toks)
-            counts[3 * i : 3 * i + 3] = n_sym, sym_chars, nonalpha
-            words += toks
+        starts = np.empty(len(new), dtype=np.int64)
+        starts[~plain] = flat0 + np.cumsum(nwords[~plain]) - nwords[~plain]
+        starts[where] = flat0 + len(words) + np.arange(len(where))
         self.chunk_words.extend(nwords)
-        self.chunk_counts.extend(counts)
         self.chunk_start.extend(starts)
-        self.chunk_start.view()[first + where] = flat0 + len(words) + np.arange(len(where))
-        plain_words = list(map(new.__getitem__, where.tolist()))
-        self.flat_words.extend(self._words(words + plain_words))
+        words += map(new.__getitem__, where.tolist())
+        self.flat_words.extend(self.word_ids([" ".join(words)])[0])
 
 
 _TABLES = _Tables()
@@ -104,12 +104,12 @@ def chunk_words(chunk: str) -> tuple[str, ...]:
     if chunk.isalpha():
         return _ALPHA_EXCEPTIONS.get(chunk, (chunk,))
     toks = _TABLES.split.get(chunk)
-    return toks if toks is not None else chunk_record(chunk)[0]
+    return toks if toks is not None else chunk_split(chunk)
 
 
 @njit(cache=True)
 def _kernel(
-    offsets, chunks, chunk_start, chunk_words, chunk_counts, flat_words, word_len, stop_slot, top_n, dup_n
+    offsets, chunks, chunk_start, chunk_words, flat_words, word_len, word_kind, stop_slot, top_n, dup_n
 ):
     n_docs = offsets.shape[0] - 1
     n_fixed = 6
@@ -136,10 +136,11 @@ def _kernel(
                 w = flat_words[s + q]
                 ids[m] = np.uint64(w)
                 lens[m] = word_len[w]
+                kind = word_kind[w]
+                n_sym += kind & 1
+                sym_chars += (kind & 1) * word_len[w]
+                nonalpha += kind >> 1
                 m += 1
-            n_sym += chunk_counts[3 * c]
-            sym_chars += chunk_counts[3 * c + 1]
-            nonalpha += chunk_counts[3 * c + 2]
         chars = 0
         stop_mask = np.int64(0)
         for p in range(m):
@@ -170,19 +171,20 @@ def word_stats(texts: list[str], stop_words: tuple[str, ...]) -> np.ndarray:
         raise ValueError("at most 63 stop words")
     chunks, offsets, new = tables.index.lookup(texts)
     tables.add(new)
-    vocab = tables.vocab
-    stop_slot = np.full(len(vocab), -1, dtype=np.int64)
-    for k, w in enumerate(dict.fromkeys(stop_words)):
-        if w in vocab:
-            stop_slot[vocab[w]] = k
+    stops = list(dict.fromkeys(stop_words))
+    stop_ids, stop_at = tables.word_ids(stops)
+    stop_slot = np.full(tables.word_len.n, -1, dtype=np.int64)
+    for k, w in enumerate(stops):
+        if w.split() == [w]:  # one word (a stop word with a space in it matches no word)
+            stop_slot[stop_ids[stop_at[k]]] = k
     return _kernel(
         offsets,
         chunks,
         tables.chunk_start.view(),
         tables.chunk_words.view(),
-        tables.chunk_counts.view(),
         tables.flat_words.view(),
         tables.word_len.view(),
+        tables.word_kind.view(),
         stop_slot,
         _TOP,
         _DUP,

@@ -37,9 +37,49 @@ from corpuskit.curate.word_affixes import (
 )
 from corpuskit.curate.word_exceptions import EXCEPTIONS
 
+# Single characters that spaCy peels off as a whole suffix after a letter, or as a whole prefix before one
+# (every member of the affix tables' character lists that is not itself a letter, a dot or a special case).
+_AFFIX_CHARS = frozenset(
+    c for c in _PUNCT_CHARS + _QUOTES if not c.isalpha() and EXCEPTIONS.get(c, (c,)) == (c,)
+)
+_DIGITS = frozenset("0123456789")
+_POSSESSIVE = frozenset(("'s", "'S", "’s", "’S"))
 
-def _split_chunk(chunk: str) -> tuple[str, ...]:
-    """spaCy's affix loop for one whitespace-free chunk."""
+
+def _regex_prefix_len(s: str) -> int:
+    m = PREFIX_RE.search(s)
+    return m.end() if m else 0
+
+
+def _prefix_len(s: str) -> int:
+    """Length of spaCy's prefix match at the start of ``s``, without the regex for the common first
+    characters: an affix character is a one-character prefix, a letter or digit none unless ``s`` starts with
+    a currency prefix (no other prefix pattern starts with one; ``tests/curate/test_words.py`` checks every
+    code point and every distinct chunk of the benchmark corpus)."""
+    c = s[0]
+    if c in _AFFIX_CHARS:
+        return 1
+    if c.isalnum() and not s.startswith(("US$", "C$", "A$")):
+        return 0
+    return _regex_prefix_len(s)
+
+
+def _suffix_len(s: str, pre: int) -> int:
+    """:func:`~corpuskit.curate.word_affixes.suffix_len` without the regex for the common last characters:
+    an affix character is a one-character suffix; an ASCII digit none; a letter none unless it ends a
+    possessive ``'s`` or a unit after a digit (checked like :func:`_prefix_len`)."""
+    if len(s) > pre:
+        c = s[-1]
+        if c in _AFFIX_CHARS:
+            return 1
+        if c in _DIGITS or (c.isalpha() and s[-2:] not in _POSSESSIVE and _DIGITS.isdisjoint(s[-6:])):
+            return 0
+    return suffix_len(s, pre)
+
+
+def _split_chunk(chunk: str, pre_len=_prefix_len, suf_len=_suffix_len) -> tuple[str, ...]:
+    """spaCy's affix loop for one whitespace-free chunk (the affix functions are parameters so that the tests
+    can run the loop on the plain regular expressions too)."""
     special = EXCEPTIONS
     prefixes: list[str] = []
     suffixes: list[str] = []
@@ -49,15 +89,14 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
         if s in special:
             break
         last = len(s)
-        m = PREFIX_RE.search(s)
-        pre = m.end() if m else 0
+        pre = pre_len(s)
         if pre:
             minus_pre = s[pre:]
             if minus_pre and minus_pre in special:
                 prefixes.append(s[:pre])
                 s = minus_pre
                 break
-        suf = suffix_len(s, pre)
+        suf = suf_len(s, pre)
         if suf:
             minus_suf = s[:-suf]
             if minus_suf and minus_suf in special:
@@ -113,12 +152,6 @@ PUNCTUATION = (
     "\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f"
 )
 
-# Single characters that spaCy peels off as a whole suffix after a letter, or as a whole prefix before one
-# (every member of the affix tables' character lists that is not itself a letter, a dot or a special case).
-_AFFIX_CHARS = frozenset(
-    c for c in _PUNCT_CHARS + _QUOTES if not c.isalpha() and EXCEPTIONS.get(c, (c,)) == (c,)
-)
-
 
 def _fast_split(chunk: str) -> tuple[str, ...] | None:
     """The common chunk shapes ``word,`` ``word.`` ``(word`` ``(word)`` (letters plus one affix character
@@ -153,17 +186,31 @@ def _fast_split(chunk: str) -> tuple[str, ...] | None:
 _SHIFT = 40  # a chunk's three Gopher counts packed in one int (fields < 2**40), so a document sums one column
 
 
-def chunk_record(chunk: str) -> tuple[tuple[str, ...], int, int, int]:
-    """Words of one whitespace-free chunk (uncached) and, for Gopher, its symbol-only words, their characters
-    and its words without a letter."""
+def chunk_split(chunk: str) -> tuple[str, ...]:
+    """Words of one whitespace-free chunk (uncached)."""
     if chunk.isalpha():
-        return _ALPHA_EXCEPTIONS.get(chunk, (chunk,)), 0, 0, 0
+        return _ALPHA_EXCEPTIONS.get(chunk, (chunk,))
     toks = _fast_split(chunk) or _split_chunk(chunk)
     if not _ALPHA_EXCEPTIONS.keys().isdisjoint(toks):  # e.g. "dont" as an infix piece of "dont-care"
         toks = tuple(w for t in toks for w in _ALPHA_EXCEPTIONS.get(t, (t,)))
-    sym = [t for t in toks if not t.strip(PUNCTUATION)]
-    nonalpha = sum(1 for t in toks if not t.isalpha() and not any(c.isalpha() for c in t))
-    return toks, len(sym), sum(map(len, sym)), nonalpha
+    return toks
+
+
+def word_kind(word: str) -> int:
+    """For Gopher: 1 if ``word`` is made only of :data:`PUNCTUATION` (a symbol), plus 2 if it has no
+    letter."""
+    if word.isalpha():
+        return 0
+    return (not word.strip(PUNCTUATION)) + 2 * (not any(c.isalpha() for c in word))
+
+
+def chunk_record(chunk: str) -> tuple[tuple[str, ...], int, int, int]:
+    """Words of one whitespace-free chunk (uncached) and, for Gopher, its symbol-only words, their characters
+    and its words without a letter."""
+    toks = chunk_split(chunk)
+    kinds = list(map(word_kind, toks))
+    sym_chars = sum(len(t) for t, k in zip(toks, kinds, strict=True) if k & 1)
+    return toks, sum(k & 1 for k in kinds), sym_chars, sum(k >> 1 for k in kinds)
 
 
 class _ChunkCache(dict):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.curate.words import count_sentences, split_words
 
@@ -78,3 +80,66 @@ def test_fast_path_gives_what_the_affix_loop_gives() -> None:
                     taken += 1
                     assert fast == _split_chunk(chunk), chunk
     assert taken > 500  # the shortcut is actually used
+
+
+def _regex_split(chunk: str) -> tuple[str, ...]:
+    """The affix loop on the plain regular expressions (the reference for the shortcuts)."""
+    from corpuskit.curate.word_affixes import suffix_len
+    from corpuskit.curate.words import _regex_prefix_len, _split_chunk
+
+    return _split_chunk(chunk, _regex_prefix_len, suffix_len)
+
+
+def test_affix_shortcuts_agree_with_the_regexes_on_every_code_point() -> None:
+    """The prefix/suffix shortcuts decide by the first/last character: check each code point they decide
+    on, in the contexts where the patterns could still differ (a following "$", a preceding quote)."""
+    import sys
+
+    from corpuskit.curate.word_affixes import suffix_len
+    from corpuskit.curate.words import _AFFIX_CHARS, _prefix_len, _regex_prefix_len, _suffix_len
+
+    decided = [chr(i) for i in range(sys.maxunicode + 1) if chr(i).isalnum() or chr(i) in _AFFIX_CHARS]
+    assert len(decided) > 100_000
+    for c in decided:
+        for s in (c, c + "x", c + "$", c + "S$", c + ".."):
+            assert _prefix_len(s) == _regex_prefix_len(s), s
+        for s in (c, "x" + c, "'" + c, "’" + c, "." + c, "a.." + c):
+            assert _suffix_len(s, 0) == suffix_len(s, 0), s
+    for s in ("5km", "10m/s", "3km/h", "1x5kg", "cat's", "US’S", "5K", "ab5c", "12мбар", "US$", "C$5", "A$"):
+        assert _suffix_len(s, 0) == suffix_len(s, 0) and _prefix_len(s) == _regex_prefix_len(s), s
+
+
+_PIECES = "a Ab US C 5 12 ' ’ s S . .. , - — ( ) \" “ ” $ % km m/s / : + #".split()
+_PIECES += "é 日 ક 😀 ° F dont n't Mr @ …".split()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=7))
+def test_split_with_shortcuts_equals_the_regex_loop(pieces: list[str]) -> None:
+    from corpuskit.curate.words import _fast_split, _split_chunk
+
+    chunk = "".join(pieces)
+    want = _regex_split(chunk)
+    assert _split_chunk(chunk) == want
+    assert _fast_split(chunk) in (None, want)
+
+
+@pytest.mark.slow
+def test_split_with_shortcuts_on_every_chunk_of_the_benchmark_corpus(shared_data) -> None:
+    """Every distinct whitespace chunk of the ~10k documents of benchmarks/curate.py (~250k that are not
+    all letters): the shortcut paths split exactly as the plain affix loop does."""
+    import sys
+    from pathlib import Path
+
+    from corpuskit.curate.words import _fast_split, _split_chunk
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import realdocs
+
+    chunks = {c for t in realdocs.load(None)["text"].to_list() for c in (t or "").split()}
+    others = sorted(c for c in chunks if not c.isalpha())
+    assert len(others) > 200_000
+    for c in others:
+        want = _regex_split(c)
+        assert _split_chunk(c) == want, c
+        assert _fast_split(c) in (None, want), c
