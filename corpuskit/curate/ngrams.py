@@ -24,27 +24,33 @@ _MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier of the n-gram poly
 
 
 @njit(cache=True)
-def _count(keys, m, table_keys, table_count, table_first, slot_of):
-    """Count ``keys[:m]`` in the table; ``slot_of[p]`` = the slot of position p's key."""
+def _count(keys, alive, n_alive, table_keys, table_count, table_first, table_stamp, stamp, slot_of):
+    """Count the keys of positions ``alive[:n_alive]`` (increasing) in the table, whose slots of other
+    stamps are empty; ``slot_of[j]`` = the slot of the j-th alive position's key."""
     mask = table_keys.shape[0] - 1
-    table_count[:] = 0
-    for p in range(m):
+    for j in range(n_alive):
+        p = alive[j]
         k = keys[p]
-        s = (k * _MUL) >> np.uint64(32)
-        i = np.int64(s) & mask
-        while table_count[i] != 0 and table_keys[i] != k:
+        i = np.int64((k * _MUL) >> np.uint64(32)) & mask
+        while table_stamp[i] == stamp and table_keys[i] != k:
             i = (i + 1) & mask
-        if table_count[i] == 0:
+        if table_stamp[i] != stamp:
+            table_stamp[i] = stamp
             table_keys[i] = k
             table_first[i] = p
+            table_count[i] = 0
         table_count[i] += 1
-        slot_of[p] = i
+        slot_of[j] = i
 
 
 @njit(cache=True)
 def ngram_chars(ids, lens, top_n, dup_n):
     """(top n-gram characters for each ``top_n``, repeated n-gram characters for each ``dup_n``), as
-    float64 numerators; divide by the document's characters."""
+    float64 numerators; divide by the document's characters.
+
+    An n-gram can repeat only where its (n-1)-gram repeats, so each n counts only the positions whose
+    (n-1)-gram occurred more than once ("alive"); the others have count 1. In prose most 5-grams are
+    unique, so n = 6..10 cost little."""
     m = ids.shape[0]
     out = np.zeros(top_n.shape[0] + dup_n.shape[0], dtype=np.float64)
     if m < 2:
@@ -55,42 +61,58 @@ def ngram_chars(ids, lens, top_n, dup_n):
     size = 1
     while size < 2 * m:
         size *= 2
-    table_keys = np.zeros(size, dtype=np.uint64)
-    table_count = np.zeros(size, dtype=np.int64)
-    table_first = np.zeros(size, dtype=np.int64)
-    slot_of = np.zeros(m, dtype=np.int64)
-    seen = np.zeros(size, dtype=np.bool_)
+    table_keys = np.empty(size, dtype=np.uint64)
+    table_count = np.empty(size, dtype=np.int64)
+    table_first = np.empty(size, dtype=np.int64)
+    table_stamp = np.zeros(size, dtype=np.int64)
+    seen = np.zeros(size, dtype=np.int64)  # stamp of the n whose scan saw the slot
+    slot_of = np.empty(m, dtype=np.int64)
+    alive = np.arange(m)
+    n_alive = m
     keys = ids + np.uint64(1)
     n_max = max(top_n.max(), dup_n.max())
     for n in range(2, n_max + 1):
         npos = m - n + 1
         if npos <= 0:
             break
-        for p in range(npos):
-            keys[p] = keys[p] * _MUL + ids[p + n - 1] + np.uint64(1)
-        _count(keys, npos, table_keys, table_count, table_first, slot_of)
+        k = 0
+        for j in range(n_alive):
+            p = alive[j]
+            if p < npos:
+                keys[p] = keys[p] * _MUL + ids[p + n - 1] + np.uint64(1)
+                alive[k] = p
+                k += 1
+        n_alive = k
+        _count(keys, alive, n_alive, table_keys, table_count, table_first, table_stamp, n, slot_of)
         for t in range(top_n.shape[0]):
             if top_n[t] == n:
-                best, where = 0, 0
-                for p in range(npos):
-                    c = table_count[slot_of[p]]
-                    if c > best or (c == best and table_first[slot_of[p]] < where):
-                        best, where = c, table_first[slot_of[p]]
+                best, where = 1, 0  # every position not alive has count 1; the first is position 0
+                for j in range(n_alive):
+                    s = slot_of[j]
+                    c = table_count[s]
+                    if c > best or (c == best and table_first[s] < where):
+                        best, where = c, table_first[s]
                 out[t] = (cum[where + n] - cum[where] + n - 1) * best
         for t in range(dup_n.shape[0]):
             if dup_n[t] == n:
-                seen[:] = False
-                repeated, p = 0, 0
-                while p < npos:
-                    s = slot_of[p]
-                    if table_count[s] > 1:
-                        if seen[s]:
-                            repeated += cum[p + n] - cum[p]
-                            p += n
-                            continue
-                        seen[s] = True
-                    p += 1
+                repeated, next_p = 0, 0
+                for j in range(n_alive):
+                    p = alive[j]
+                    s = slot_of[j]
+                    if p < next_p or table_count[s] < 2:
+                        continue
+                    if seen[s] == n:
+                        repeated += cum[p + n] - cum[p]
+                        next_p = p + n  # datatrove's scan jumps past a repeat
+                    else:
+                        seen[s] = n
                 out[top_n.shape[0] + t] = repeated
+        k = 0
+        for j in range(n_alive):
+            if table_count[slot_of[j]] > 1:
+                alive[k] = alive[j]
+                k += 1
+        n_alive = k
     return out
 
 
