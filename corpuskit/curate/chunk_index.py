@@ -26,24 +26,24 @@ _HIGH = np.uint64(0xFFFFFFFF00000000)
 
 
 @njit(cache=True)
-def _scan(buf, doc_start, doc_end, d, out, m, offsets, is_space, slots, where, n_ids):
-    """Chunk ids of the chunks of documents d, d+1, ... into ``out[m:]`` and ``offsets[d + 1:]``; stops
-    before a document that might not fit (``out``, ``where`` or a half-full ``slots``) and returns (next
-    document, m, n_ids) so that the caller grows them and resumes. A slot holds a chunk's first hash and
-    (the high half of its second hash | its id + 1), 0 = empty; a new chunk's (position, length) in
-    ``buf`` goes to ``where``."""
+def _scan(buf, doc_start, doc_end, d, p, out, m, offsets, is_space, slots, where, n_ids):
+    """Chunk ids of the chunks from position ``p`` of document ``d`` on, into ``out[m:]`` and
+    ``offsets[d + 1:]``; stops before a chunk that does not fit (``out`` full, or ``where`` full or
+    ``slots`` half full when it is new) and returns (d, p, m, n_ids) there, so that the caller grows them
+    and resumes. A slot holds a chunk's first hash and (the high half of its second hash | its id + 1),
+    0 = empty; a new chunk's (position, length) in ``buf`` goes to ``where``."""
     limit = is_space.shape[0]
     mask = slots.shape[0] // 2 - 1
     while d < doc_start.shape[0]:
-        p, end = doc_start[d], doc_end[d]
-        worst = (end - p + 1) // 2
-        if m + worst > out.shape[0] or 2 * (n_ids + worst) > min(where.shape[0], mask + 1):
-            break
+        p = max(p, doc_start[d])
+        end = doc_end[d]
         while p < end:
             c = buf[p]
             if c < limit and is_space[c]:
                 p += 1
                 continue
+            if m == out.shape[0]:
+                return d, p, m, n_ids
             a = p
             h = np.uint64(0xCBF29CE484222325)
             g = np.uint64(0)
@@ -59,6 +59,8 @@ def _scan(buf, doc_start, doc_end, d, out, m, offsets, is_space, slots, where, n
             while True:
                 k = slots[2 * i + 1]
                 if k == 0:
+                    if 2 * (n_ids + 1) > min(where.shape[0], mask + 1):
+                        return d, a, m, n_ids
                     cid = n_ids
                     n_ids += 1
                     slots[2 * i] = h
@@ -74,7 +76,7 @@ def _scan(buf, doc_start, doc_end, d, out, m, offsets, is_space, slots, where, n
             m += 1
         d += 1
         offsets[d] = m
-    return d, m, n_ids
+    return d, p, m, n_ids
 
 
 @njit(cache=True)
@@ -118,24 +120,20 @@ class ChunkIndex:
         lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         start = np.zeros(len(texts), dtype=np.int64)
         np.cumsum(lens[:-1] + 1, out=start[1:])
-        end = start + lens
-        worst = (lens + 1) // 2  # chunks a text can have at most
         out = np.empty(max(1024, buf.shape[0] // 4), dtype=np.int64)
         offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-        d = m = 0
+        d = p = m = 0
         n_ids = self.n
         while True:
-            d, m, n_ids = _scan(buf, start, end, d, out, m, offsets, IS_SPACE, self.slots, self.where, n_ids)
+            d, p, m, n_ids = _scan(
+                buf, start, start + lens, d, p, out, m, offsets, IS_SPACE, self.slots, self.where, n_ids
+            )
             if d == len(texts):
                 break
-            w = int(worst[d])  # text d might not fit: grow what is short, resume there
-            out = _grown(out, m + w)
-            self.where = _grown(self.where, 2 * (n_ids + w))
-            size = self.slots.shape[0] // 2
-            while size < 2 * (n_ids + w):
-                size *= 2
-            if size != self.slots.shape[0] // 2:
-                self.slots = _rehash(self.slots, size)
+            out = _grown(out, m + 1)  # something was short: grow it (doubling), resume at the same chunk
+            self.where = _grown(self.where, 2 * (n_ids + 1))
+            if 2 * (n_ids + 1) > self.slots.shape[0] // 2:
+                self.slots = _rehash(self.slots, self.slots.shape[0])
         where = self.where[2 * self.n : 2 * n_ids].tolist()
         new = [joined[s : s + n] for s, n in zip(where[::2], where[1::2], strict=True)]
         self.n = n_ids
