@@ -19,7 +19,7 @@ from numba import njit
 
 from corpuskit.curate.chunk_index import ChunkIndex
 from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS, ngram_chars
-from corpuskit.curate.words import _ALPHA_EXCEPTIONS, chunk_split, word_kind
+from corpuskit.curate.words import _ALPHA_EXCEPTIONS, chunk_split, split_chunks, word_kind
 
 # columns of :func:`word_stats`, then one per TOP_NGRAMS and DUP_NGRAMS (n-gram character numerators)
 COLUMNS = ("words", "word_chars", "symbol_words", "symbol_chars", "nonalpha_words", "stop_words")
@@ -81,7 +81,7 @@ class _Tables:
         plain = np.fromiter((c.isalpha() and c not in _ALPHA_EXCEPTIONS for c in new), bool, len(new))
         where = np.flatnonzero(plain)
         others = list(map(new.__getitem__, np.flatnonzero(~plain).tolist()))
-        toks = list(map(chunk_split, others))
+        toks = split_chunks(others)
         self.split.update(zip(others, toks, strict=True))
         nwords = np.ones(len(new), dtype=np.int64)
         nwords[~plain] = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))

