@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from corpuskit.dedup.clusters import bucket_edges
+from corpuskit.dedup.clusters import bucket_edges, sorted_unique
 from corpuskit.dedup.lsh import Banding
-from corpuskit.store.atomic import atomic_write_parquet
+from corpuskit.store.atomic import atomic_write, atomic_write_parquet
 from corpuskit.store.lock import pid_alive
 
 BAND_ROW_BYTES = 14  # band (u16) + key (u64) + representative (u32)
@@ -77,7 +77,9 @@ def band_unit(
 
 def group_unit(work: str, p: int, partitions: int, all_pairs: bool) -> int:
     """Unit of work: bucket band partition ``p`` and write its edges into the edge partitions; returns
-    the edges found (before the cross-partition de-duplication)."""
+    the edges found (before the cross-partition de-duplication). With ``all_pairs`` (pairs are to be
+    verified) it also writes their sorted distinct nodes to ``work/nodes/p{p}.npy``: the documents whose
+    verification features are needed."""
     src = partition_dir(work, "bands", p)
     if not src.is_dir() or not any(src.glob("*.parquet")):
         return 0
@@ -85,7 +87,15 @@ def group_unit(work: str, p: int, partitions: int, all_pairs: bool) -> int:
     found = edges.unique().collect()
     u = found["u"].to_numpy()
     _split_write(found, u % partitions, partitions, work, "edges", f"p{p:05d}")
+    if all_pairs and found.height:
+        nodes = sorted_unique(np.concatenate([u, found["v"].to_numpy()]))
+        atomic_write(Path(work) / "nodes" / f"p{p:05d}.npy", lambda tmp: write_npy(tmp, nodes))
     return found.height
+
+
+def write_npy(path: str, arr: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a file object: np.save would append .npy to the temporary name
+        np.save(f, arr)
 
 
 def partitions_for(total_bytes: int, partition_mb: int) -> int:

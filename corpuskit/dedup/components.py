@@ -1,13 +1,14 @@
 """Near-duplicate edges verified per edge partition, then connected components over them.
 
 **Verify unit** (one per edge partition): the partition's unique candidate edges (every copy of an edge
-is in one partition, so uniqueness is global), checked by estimated or exact Jaccard with only the
-signatures or texts of the documents they involve, read from the files that hold them. A partition is
-verified in ranges of ``u`` so that one range's edge rows take at most ``partition_mb`` (whatever the
-number of candidate pairs); the ``u`` side's features (signatures, or 8-byte shingle keys) are loaded
-once per range, the ``v`` side one file at a time. Memory: ``partition_mb`` for the edges plus the
-range's ``u`` documents' features (at most the partition's, which ``partition_mb`` sizes) and one
-file's documents.
+is in one partition, so uniqueness is global), checked by estimated or exact Jaccard with the features
+(signatures, or 8-byte shingle keys) the features units wrote for the documents of candidate edges
+(:mod:`corpuskit.dedup.features`), gathered by row from memory-mapped stores: a verify unit never reads
+texts. A partition is verified in ranges of ``u`` so that one range's edge rows take at most
+``partition_mb`` (whatever the number of candidate pairs); the ``u`` side's features are gathered once
+per range, the ``v`` side's in chunks of at most ``partition_mb / 4``. Memory: ``partition_mb`` for the
+edges plus the range's ``u`` documents' features (at most the partition's, which ``partition_mb``
+sizes) plus ``partition_mb / 4``.
 
 **Components**: the verified edges of all partitions (documents that have a near duplicate, never all N)
 are labelled with scipy's compiled connected components on compacted node numbers; each row's cluster is
@@ -18,90 +19,40 @@ smallest representative.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from corpuskit.dedup.bands import partition_dir
-from corpuskit.dedup.clusters import (
-    ShingleKeys,
-    components,
-    estimated_jaccard,
-    keyed_jaccard,
-    shingle_keys,
-    sorted_unique,
-)
+from corpuskit.dedup.clusters import components, sorted_unique
 from corpuskit.dedup.config import DedupConfig
-from corpuskit.dedup.loading import SignatureFile, rows_by_file
+from corpuskit.dedup.features import FeatureStores
 from corpuskit.store.atomic import atomic_write_parquet
 
 _EDGES = {"u": pl.Int64, "v": pl.Int64}
 EDGE_ROW_PEAK = 64  # bytes per edge row while a range is de-duplicated, sorted and verified
 
 
-def gather_signatures(rows: np.ndarray, files: Sequence[SignatureFile], num_perm: int) -> np.ndarray:
-    """Signatures of sorted global ``rows``, reading one file at a time."""
-    out = np.empty((len(rows), num_perm), dtype=np.uint32)
-    for f, pos, lo in rows_by_file(rows, files):
-        out[lo : lo + len(pos)] = pl.read_parquet(f.signatures, columns=["minhash"])["minhash"].to_numpy()[
-            pos
-        ]
-    return out
-
-
-class _Features:
-    """What a similarity is computed from, for sorted global rows numbered 0..k-1 in that order:
-    signatures (``estimate``) or sorted shingle keys (``exact``), built one file at a time so that only
-    one file's texts and shingle rows are in memory next to the keys (8 bytes per distinct shingle)."""
-
-    def __init__(self, rows: np.ndarray, files: Sequence[SignatureFile], cfg: DedupConfig):
-        from corpuskit.dedup.pipeline import shingle_table  # the one shingle table, shared with cluster_rows
-
-        self.exact = cfg.verify == "exact"
-        if not self.exact:
-            self.sig = gather_signatures(rows, files, cfg.num_perm)
-            return
-        parts = [np.zeros(0, dtype=np.uint64)]
-        for f, pos, lo in rows_by_file(rows, files):
-            tab = shingle_table(
-                pl.read_parquet(f.documents, columns=["text"])["text"].gather(pos), cfg.hasher().spec
-            )
-            parts.append(
-                shingle_keys(tab["d"].to_numpy().astype(np.uint64) + np.uint64(lo), tab["h"].to_numpy())
-            )
-        self.keys = ShingleKeys.of_keys(np.concatenate(parts), len(rows))
-
-    def similarity(self, other: _Features, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Similarity of pairs (u of these rows, v of ``other``'s)."""
-        if self.exact:
-            return keyed_jaccard(self.keys, other.keys, u, v)
-        return estimated_jaccard(self.sig, u, v, other=other.sig)
-
-
-def verify_pairs(
-    pu: np.ndarray, pv: np.ndarray, reps: np.ndarray, files: Sequence[SignatureFile], cfg: DedupConfig
-) -> np.ndarray:
-    """Which candidate pairs (representative numbers) reach the threshold. The ``u`` side is loaded once;
-    the ``v`` side streams one signature file at a time, so memory holds the pairs' ``u`` documents plus
-    one file's worth of the others."""
+def verify_pairs(pu: np.ndarray, pv: np.ndarray, stores: FeatureStores, cfg: DedupConfig) -> np.ndarray:
+    """Which candidate pairs (representative numbers) reach the threshold. The ``u`` side's features are
+    gathered once; the ``v`` side's in chunks of at most ``partition_mb / 4``, in ``v`` order."""
     us = sorted_unique(pu)
-    left = _Features(np.asarray(reps[us]), files, cfg)
+    left = stores.features(us)
     lu = np.searchsorted(us, pu)
-    v_rows = np.asarray(reps[pv])
-    starts = np.array([f.offset for f in files], dtype=np.int64)
-    which = np.searchsorted(starts, v_rows, side="right") - 1
-    order = np.argsort(which, kind="stable")
-    bounds = np.flatnonzero(np.diff(which[order])) + 1
+    order = np.argsort(pv, kind="stable")
+    sorted_v = pv[order]
+    vs = sorted_unique(pv)
+    chunk = np.cumsum(stores.sizes(vs)) // max(cfg.partition_mb * 2**18, 1)
+    bounds = np.flatnonzero(np.diff(chunk)) + 1
     ok = np.zeros(len(pu), dtype=bool)
-    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
-        idx = order[lo:hi]
-        if not len(idx):
+    for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(vs)], strict=True):
+        if b == a:
             continue
-        vs = sorted_unique(pv[idx])
-        right = _Features(np.asarray(reps[vs]), [files[int(which[idx[0]])]], cfg)
-        ok[idx] = left.similarity(right, lu[idx], np.searchsorted(vs, pv[idx])) >= cfg.threshold
+        lo, hi = np.searchsorted(sorted_v, vs[a]), np.searchsorted(sorted_v, vs[b - 1], side="right")
+        idx = order[lo:hi]
+        right = stores.features(vs[a:b])
+        ok[idx] = left.similarity(right, lu[idx], np.searchsorted(vs[a:b], pv[idx])) >= cfg.threshold
     return ok
 
 
@@ -113,9 +64,7 @@ def edge_ranges(rows: int, representatives: int, budget_bytes: int) -> list[tupl
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
 
 
-def verify_unit(
-    work: str, q: int, reps_path: str, files: Sequence[SignatureFile], cfg_json: str
-) -> tuple[int, int]:
+def verify_unit(work: str, q: int, reps_path: str, starts: np.ndarray, cfg_json: str) -> tuple[int, int]:
     """Unit of work: verify edge partition ``q`` in ``u`` ranges of bounded size; writes the accepted
     edges (global rows, sorted) to ``work/near/p{q}/edges.parquet``; returns (candidate pairs, accepted)."""
     cfg = DedupConfig.model_validate_json(cfg_json)
@@ -123,6 +72,7 @@ def verify_unit(
     out = partition_dir(work, "near", q) / "edges.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     reps = np.load(reps_path, mmap_mode="r")
+    stores = FeatureStores(work, starts, cfg)
     candidates, accepted = 0, [pl.DataFrame(schema=_EDGES)]
     if src.is_dir() and any(src.glob("*.parquet")):
         scan = pl.scan_parquet(src / "*.parquet")
@@ -133,7 +83,7 @@ def verify_unit(
             del e
             candidates += len(pu)
             if cfg.verify != "none" and len(pu):
-                ok = verify_pairs(pu, pv, reps, files, cfg)
+                ok = verify_pairs(pu, pv, stores, cfg)
                 pu, pv = pu[ok], pv[ok]
             accepted.append(
                 pl.DataFrame({"u": np.asarray(reps[pu]), "v": np.asarray(reps[pv])}, schema=_EDGES)

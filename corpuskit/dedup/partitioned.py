@@ -2,7 +2,9 @@
 
 The driver holds per document the text hash and shingle count (12 bytes) and two int64 arrays (exact
 roots, labels); signatures are never all in memory. Units: one band unit per signature file, one group
-and one verify unit per partition (:mod:`corpuskit.dedup.bands`, :mod:`corpuskit.dedup.components`).
+unit per partition, one features unit per run of document files holding candidate documents, one verify
+unit per partition (:mod:`corpuskit.dedup.bands`, :mod:`corpuskit.dedup.features`,
+:mod:`corpuskit.dedup.components`).
 The partition count ``P`` follows from ``partition_mb`` (or is given as ``partitions``); the output does
 not depend on ``P``, the worker count or the executor, only on the data and the parameters.
 """
@@ -21,6 +23,7 @@ from corpuskit.dedup.bands import BAND_ROW_BYTES, band_unit, group_unit, partiti
 from corpuskit.dedup.clusters import ClusterStats, exact_roots
 from corpuskit.dedup.components import cluster_labels, read_near_edges, verify_unit
 from corpuskit.dedup.config import DedupConfig
+from corpuskit.dedup.features import candidate_nodes, feature_units, features_unit
 from corpuskit.dedup.loading import SignatureFile
 from corpuskit.progress import SILENT, Reporter
 from corpuskit.store.units import Unit, UnitFailure, UnitsFailed, run_units
@@ -106,10 +109,14 @@ def near_clusters(
             _run_all("LSH buckets", group_unit, groups, cfg, executor, progress, part_mb)
             stats.seconds["lsh"] = time.perf_counter() - t0
             t0 = time.perf_counter()
+            starts = np.zeros(0, dtype=np.int64)
+            if cfg.verify != "none":
+                nodes = candidate_nodes(work)
+                units, starts = feature_units(work, nodes, reps, frame["n_shingles"].to_numpy(), files, cfg)
+                del nodes
+                _run_all("verification features", features_unit, units, cfg, executor, progress, part_mb)
             reps_path, cfg_json = str(work / "reps.npy"), cfg.model_dump_json()
-            checks = [
-                Unit(f"p{q:05d}", (str(work), q, reps_path, list(files), cfg_json)) for q in range(parts)
-            ]
+            checks = [Unit(f"p{q:05d}", (str(work), q, reps_path, starts, cfg_json)) for q in range(parts)]
             counts = _run_all("verify pairs", verify_unit, checks, cfg, executor, progress, 2 * part_mb)
             stats.candidate_pairs = sum(c for c, _ in counts)
             stats.verified_pairs = sum(v for _, v in counts)

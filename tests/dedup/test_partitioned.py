@@ -136,3 +136,38 @@ def test_work_folder_of_a_killed_run_is_removed(tmp_path):
     with scratch(tmp_path) as work:
         assert work.is_dir() and not stale.exists() and mine.exists()
     assert not work.exists()
+
+
+@pytest.mark.parametrize("verify", ["exact", "estimate"])
+def test_verification_reads_each_candidate_document_once_whatever_the_partitions(corpus, verify, monkeypatch):
+    """Verification reads features per candidate document, not per partition: the texts shingled and the
+    files read do not grow with P (they did: every partition read nearly every file), the edges are equal."""
+    from corpuskit.dedup import features, partitioned, pipeline
+
+    monkeypatch.setattr(features, "STORE_SHARE", 16)  # partition_mb 1: stores of 64 KiB, several
+
+    shingled, reads, stores, edges = [0], [], [], []
+    real_table, real_read = pipeline.shingle_table, pl.read_parquet
+    monkeypatch.setattr(pipeline, "shingle_table", lambda t, s: shingled.append(len(t)) or real_table(t, s))
+    monkeypatch.setattr(pl, "read_parquet", lambda p, **k: reads.append(str(p)) or real_read(p, **k))
+    real_units, real_edges = partitioned.feature_units, partitioned.read_near_edges
+    monkeypatch.setattr(
+        partitioned, "feature_units", lambda *a: stores.append(len((r := real_units(*a))[0])) or r
+    )
+    monkeypatch.setattr(partitioned, "read_near_edges", lambda *a: edges.append(r := real_edges(*a)) or r)
+    cfg = load_dedup_config({"verify": verify}, overrides={"partition_mb": 1})
+    frame, files = _loaded(corpus, cfg)
+    seen = []
+    for parts in (1, 8):
+        shingled[:], reads[:] = [0], []
+        labels, stats = near_clusters(corpus, frame, files, cfg.model_copy(update={"partitions": parts}))
+        u, v = edges[-1]
+        order = np.lexsort((v, u))
+        inputs = sorted(r for r in reads if "_dedup" not in r)  # signature and document files
+        seen.append((labels, stats.verified_pairs, u[order], v[order], sum(shingled), inputs))
+    assert min(stores) > 1 and seen[0][1] > 20  # several feature stores; pairs accepted
+    for a, b in zip(seen[0], seen[1], strict=True):
+        assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+    documents = {f.documents for f in files}
+    assert sum(p in documents for p in seen[0][5]) == (len(files) if verify == "exact" else 0)
+    assert (seen[0][4] > 0) == (verify == "exact")
