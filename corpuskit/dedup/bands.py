@@ -1,8 +1,10 @@
 """LSH with bounded memory: band keys hash-partitioned into files, then each partition bucketed on its own.
 
-1. **Band unit** (one per signature file): read the file's signatures, compute every band's 64-bit key for
-   its representative rows and append ``(band, k, d)`` rows to partition ``k mod P``. Memory: the file's
-   rows x (num_perm x 4 + bands x 14) bytes.
+1. **Band unit** (one per run of consecutive signature files whose representatives' band rows take about
+   ``partition_mb / 4``): read each file's signatures, compute every band's 64-bit key for its
+   representative rows and write ``(band, k, d)`` rows to partition ``k mod P``, one file per partition
+   and unit. Memory: one file's signatures plus the run's band rows (bands x 14 bytes per
+   representative), ~5x while they are split.
 2. **Group unit** (one per partition): read that partition's band rows from every file, bucket them by
    ``(band, k)`` (:func:`corpuskit.dedup.clusters.bucket_edges`: the same edges as the in-memory
    :func:`~corpuskit.dedup.clusters.candidate_pairs`) and write the edges, split by ``u mod P`` so that
@@ -51,27 +53,33 @@ def _split_write(
         atomic_write_parquet(out, grp.drop("_p"))
 
 
-def band_unit(
-    signatures: str, local_rows: np.ndarray, first_rep: int, banding: Banding, partitions: int, work: str,
-    tag: str,
-) -> int:  # fmt: skip
-    """Unit of work: the band keys of one signature file's representatives (rows ``local_rows``, whose
-    representative numbers start at ``first_rep``) into the band partitions; returns rows written."""
+SigPart = tuple[str, np.ndarray, int]  # signature file, its representatives' rows, their first number
+
+
+def band_unit(parts: list[SigPart], banding: Banding, partitions: int, work: str, tag: str) -> int:
+    """Unit of work: the band keys of consecutive signature files' representatives (``parts``: each file's
+    rows and the number of its first representative) into the band partitions; returns rows written.
+    One unit takes many files, so that the files written (units x P) stay few."""
     from corpuskit.executors.local import report
 
-    sig = pl.read_parquet(signatures, columns=["minhash"])["minhash"].to_numpy()[local_rows]
-    d = np.arange(first_rep, first_rep + len(local_rows), dtype=np.uint32)
-    keys = np.concatenate([banding.keys(sig, b) for b in range(banding.bands)]) if len(sig) else np.zeros(0)
-    keys = keys.astype(np.uint64)
-    frame = pl.DataFrame(
-        {
-            "band": np.repeat(np.arange(banding.bands, dtype=np.uint16), len(sig)),
-            "k": keys,
-            "d": np.tile(d, banding.bands),
-        }
-    )
-    _split_write(frame, keys % np.uint64(partitions), partitions, work, "bands", tag)
-    report(len(local_rows))
+    frames = []
+    for signatures, local_rows, first_rep in parts:
+        sig = pl.read_parquet(signatures, columns=["minhash"])["minhash"].to_numpy()[local_rows]
+        d = np.arange(first_rep, first_rep + len(local_rows), dtype=np.uint32)
+        keys = np.concatenate([banding.keys(sig, b) for b in range(banding.bands)]) if len(sig) else []
+        del sig
+        frames.append(
+            pl.DataFrame(
+                {
+                    "band": np.repeat(np.arange(banding.bands, dtype=np.uint16), len(local_rows)),
+                    "k": np.asarray(keys, dtype=np.uint64),
+                    "d": np.tile(d, banding.bands),
+                }
+            )
+        )
+    frame = pl.concat(frames)
+    _split_write(frame, frame["k"].to_numpy() % np.uint64(partitions), partitions, work, "bands", tag)
+    report(sum(len(r) for _, r, _ in parts))
     return frame.height
 
 

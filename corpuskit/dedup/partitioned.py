@@ -1,7 +1,7 @@
 """Near-duplicate clusters with bounded memory, as units of work (in-process, local pool or Ray tasks).
 
 The driver holds per document the text hash and shingle count (12 bytes) and two int64 arrays (exact
-roots, labels); signatures are never all in memory. Units: one band unit per signature file, one group
+roots, labels); signatures are never all in memory. Units: one band unit per run of signature files, one group
 unit per partition, one features unit per run of document files holding candidate documents, one verify
 unit per partition (:mod:`corpuskit.dedup.bands`, :mod:`corpuskit.dedup.features`,
 :mod:`corpuskit.dedup.components`).
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from corpuskit.dedup.bands import BAND_ROW_BYTES, band_unit, group_unit, partitions_for, scratch
+from corpuskit.dedup.bands import BAND_ROW_BYTES, SigPart, band_unit, group_unit, partitions_for, scratch
 from corpuskit.dedup.clusters import ClusterStats, exact_roots
 from corpuskit.dedup.components import cluster_labels, read_near_edges, verify_unit
 from corpuskit.dedup.config import DedupConfig
@@ -29,6 +29,10 @@ from corpuskit.progress import SILENT, Reporter
 from corpuskit.store.units import Unit, UnitFailure, UnitsFailed, run_units
 
 POLARS_FACTOR = 4  # measured: bucketing a partition peaks at ~4x its band rows (sort, window, join)
+BAND_RUN_SHARE = 4  # a band unit's band rows take about partition_mb / BAND_RUN_SHARE
+BAND_UNIT_FACTOR = (
+    6  # measured: a band unit peaks at ~5x its band rows, 6 with a margin (frames, concat, split copies)
+)
 
 
 def _run_all(
@@ -56,6 +60,30 @@ def _run_all(
     return [out[u.key] for u in units]
 
 
+def band_units(
+    reps: np.ndarray, files: Sequence[SignatureFile], cfg: DedupConfig, parts: int, work: str
+) -> tuple[list[Unit], int]:
+    """Band units over runs of consecutive signature files whose representatives' band rows take about
+    ``partition_mb / 4`` (so that units x P band files stay few), and the MiB one needs."""
+    banding, per_row = cfg.banding(), cfg.num_perm * 4
+    per_rep = banding.bands * BAND_ROW_BYTES
+    runs: list[list[SigPart]] = [[]]
+    size = 0
+    for f in files:
+        lo, hi = np.searchsorted(reps, [f.offset, f.offset + f.rows])
+        if hi > lo:
+            runs[-1].append((f.signatures, reps[lo:hi] - f.offset, int(lo)))
+            size += int(hi - lo) * per_rep
+            if size >= cfg.partition_mb * 2**20 // BAND_RUN_SHARE:
+                runs, size = [*runs, []], 0
+    runs = [r for r in runs if r]
+    first = {f.signatures: f"{f.source}/{f.name}" for f in files}
+    units = [Unit(first[r[0][0]], (r, banding, parts, work, f"f{i:06d}")) for i, r in enumerate(runs)]
+    most_rows = max((f.rows for f in files), default=0)
+    most_reps = max((sum(len(p[1]) for p in r) for r in runs), default=0)
+    return units, 256 + (most_rows * per_row + most_reps * per_rep * BAND_UNIT_FACTOR) // 2**20
+
+
 def partition_load(cfg: DedupConfig, reps: int, shingles: int) -> int:
     """Bytes the partitions hold in all: band rows, or the verification features of their documents
     (shingle rows of 12 bytes for ``exact``, signatures for ``estimate``), whichever is larger."""
@@ -81,28 +109,12 @@ def near_clusters(
     stats.representatives = len(reps)
     near_u = near_v = np.zeros(0, dtype=np.int64)
     if cfg.near and len(reps) > 1:
-        banding = cfg.banding()
         load = partition_load(cfg, len(reps), int(frame["n_shingles"].to_numpy()[reps].sum()))
         parts = cfg.partitions or partitions_for(load, cfg.partition_mb)
         with scratch(corpus) as work:
             t0 = time.perf_counter()
             np.save(work / "reps.npy", reps)
-            bands = []
-            for i, f in enumerate(files):
-                lo, hi = np.searchsorted(reps, [f.offset, f.offset + f.rows])
-                if hi > lo:
-                    args = (
-                        f.signatures,
-                        reps[lo:hi] - f.offset,
-                        int(lo),
-                        banding,
-                        parts,
-                        str(work),
-                        f"f{i:06d}",
-                    )
-                    bands.append(Unit(f"{f.source}/{f.name}", args))
-            most = max((f.rows for f in files), default=0)
-            unit_mb = 256 + most * (cfg.num_perm * 4 + banding.bands * 14 * 3) // 2**20
+            bands, unit_mb = band_units(reps, files, cfg, parts, str(work))
             _run_all("LSH band keys", band_unit, bands, cfg, executor, progress, unit_mb)
             part_mb = 256 + POLARS_FACTOR * load // parts // 2**20
             groups = [Unit(f"p{p:05d}", (str(work), p, parts, cfg.verify != "none")) for p in range(parts)]

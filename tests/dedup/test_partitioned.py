@@ -171,3 +171,28 @@ def test_verification_reads_each_candidate_document_once_whatever_the_partitions
     documents = {f.documents for f in files}
     assert sum(p in documents for p in seen[0][5]) == (len(files) if verify == "exact" else 0)
     assert (seen[0][4] > 0) == (verify == "exact")
+
+
+def test_band_units_take_runs_of_files_of_about_partition_mb():
+    """Few band units (each writes up to P files), each over consecutive files whose band rows take about
+    partition_mb / 4, every representative once."""
+    from corpuskit.dedup.loading import SignatureFile
+    from corpuskit.dedup.partitioned import band_units
+
+    files = [SignatureFile("s", f"{i}.parquet", f"sig{i}", f"doc{i}", i * 1024, 1024) for i in range(9)]
+    reps = np.flatnonzero(np.arange(9 * 1024) % 3 != 1)  # rows 1024..2047 hold reps too
+    cfg = load_dedup_config({}, overrides={"partition_mb": 1})  # 2 files of 683 reps x 21 bands x 14 B
+    units, mb = band_units(reps, files, cfg, 4, "work")
+    assert [u.key for u in units] == [
+        "s/0.parquet",
+        "s/2.parquet",
+        "s/4.parquet",
+        "s/6.parquet",
+        "s/8.parquet",
+    ]
+    parts = [p for u in units for p in u.args[0]]
+    assert [p[0] for p in parts] == [f"sig{i}" for i in range(9)]
+    numbers = np.concatenate([np.arange(first, first + len(rows)) for _, rows, first in parts])
+    rows = np.concatenate([rows + int(p[0][3:]) * 1024 for p in parts for rows in [p[1]]])
+    assert np.array_equal(numbers, np.arange(len(reps))) and np.array_equal(rows, reps)
+    assert len({u.args[4] for u in units}) == len(units) and mb > 256
