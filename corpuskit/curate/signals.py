@@ -7,9 +7,12 @@ recomputing anything. Parameters that shape a statistic itself (the stop-word li
 cleaning switches, FineWeb's short-line length) live in :class:`SignalParams`; changing them recomputes.
 
 Speed, relative to datatrove's per-filter Python loops: words are split once per document and shared by all
-filters (:func:`corpuskit.curate.words.analyse_words`, which also returns the symbol/alphabetic word counts);
-duplicate counts use ``sum(map(len, ...))`` over sets; n-gram statistics run compiled on integer word ids
-(:mod:`corpuskit.curate.ngrams`, which documents its two deliberate approximations).
+filters (:mod:`corpuskit.curate.word_stats`, which also returns the symbol/alphabetic word counts); n-gram
+statistics run compiled on integer word ids (:mod:`corpuskit.curate.ngrams`, which documents its two
+deliberate approximations); every line-level statistic (Gopher's lines and duplicates, C4's line loop,
+FineWeb) comes from one compiled pass over the batch's code points (:mod:`corpuskit.curate.line_stats`),
+and the frame is built from columns. The Python functions here (:func:`c4_line`, :func:`_sentences`) are
+the definitions, used by the kernel for the rare lines it hands back.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 import polars as pl
 import regex
 
+from corpuskit.curate import line_stats, line_tables
 from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS
 from corpuskit.curate.word_stats import chunk_words, word_stats
 from corpuskit.curate.words import SENT_PUNCT
@@ -110,42 +114,33 @@ def _dup_stats(items: list[str]) -> tuple[int, int]:
     return len(items) - len(uniq), sum(map(len, items)) - sum(map(len, uniq))
 
 
-def _c4(lines: list[str], p: SignalParams) -> tuple[int, int, int, int | None, int | None]:
-    """C4's line loop (datatrove ``C4QualityFilter.filter``, split_paragraph=True), recording instead of
-    deciding: lines, kept lines, sentences of kept lines, and the first line that would trigger the
-    document-level lorem-ipsum and curly-bracket rules. Sentences count kept lines as if both document
-    rules were off; when either rule is on the document is dropped before the count matters."""
-    kept = sentences = 0
-    lorem_line = curly_line = None
+def c4_line(raw: str, p: SignalParams) -> tuple[int, int, bool, bool]:
+    """One line of C4's loop (datatrove ``C4QualityFilter.filter``, split_paragraph=True), recording
+    instead of deciding: (kept, its sentences, triggers the lorem-ipsum rule, triggers the curly-bracket
+    rule). Sentences count as if both document rules were off; when either is on the document is dropped
+    before the count matters. :func:`corpuskit.curate.line_stats.line_kernel` does the same compiled for
+    all lines and hands back the rare ones it cannot decide."""
+    line = raw.strip()
+    if p.c4_remove_citations and "[" in line:
+        line = C4_CITATION_RE.sub("", line)
+    if p.c4_filter_no_terminal_punct and (not line.endswith(C4_END_PUNCTUATION) or line.endswith("...")):
+        return 0, 0, False, False
+    words = raw.split()  # datatrove splits the stripped line before removing citations: same words
     max_len = p.c4_max_word_length
-    for i, raw in enumerate(lines):
-        # the checks before "lorem ipsum" only drop the line, so the cheapest runs first
-        line = raw.strip()
-        if p.c4_remove_citations and "[" in line:
-            line = C4_CITATION_RE.sub("", line)
-        if p.c4_filter_no_terminal_punct and (not line.endswith(C4_END_PUNCTUATION) or line.endswith("...")):
-            continue
-        words = raw.split()  # datatrove splits the stripped line before removing citations: same words
-        if len(words) < p.c4_min_words_per_line:
-            continue
-        if max_len != -1 and len(raw) > max_len and any(len(w) > max_len for w in words):
-            continue
-        line_l = line.lower()
-        phrase = _C4_PHRASES_RE.search(line_l) is not None  # rare: then find out which
-        if phrase and lorem_line is None and "lorem ipsum" in line_l:
-            lorem_line = i
-        if phrase and p.c4_filter_javascript and "javascript" in line_l:
-            continue
-        if curly_line is None and "{" in line:
-            curly_line = i
-        if phrase and p.c4_filter_policy and any(s in line_l for s in C4_POLICY_SUBSTRINGS):
-            continue
-        sentences += _sentences(line)
-        kept += 1
-    return len(lines), kept, sentences, lorem_line, curly_line
+    if len(words) < p.c4_min_words_per_line:
+        return 0, 0, False, False
+    if max_len != -1 and len(raw) > max_len and any(len(w) > max_len for w in words):
+        return 0, 0, False, False
+    line_l = line.lower()
+    lorem = "lorem ipsum" in line_l
+    if p.c4_filter_javascript and "javascript" in line_l:
+        return 0, 0, lorem, False
+    curly = "{" in line
+    if p.c4_filter_policy and any(s in line_l for s in C4_POLICY_SUBSTRINGS):
+        return 0, 0, lorem, curly
+    return 1, _sentences(line), lorem, curly
 
 
-_C4_PHRASES_RE = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *C4_POLICY_SUBSTRINGS))))
 _SENT_BREAK_RE = re.compile("E[EP]*W")
 _PUNCT_ONLY_RE = regex.compile(r"\p{P}+")
 _SENT_CHAR_RE = re.compile("[" + re.escape("".join(sorted(SENT_PUNCT))) + "]")
@@ -190,73 +185,126 @@ def _sentences(line: str) -> int:
     return (1 + len(_SENT_BREAK_RE.findall(classes))) if classes else 0
 
 
-def _fineweb(text: str, n_words: int, p: SignalParams) -> tuple[float | None, ...]:
-    lines = [line for line in text.split("\n") if line and not line.isspace()]  # line.strip() != ""
-    if not lines:
-        return None, None, None, None
-    n = len(lines)
-    stop = frozenset(p.fineweb_stop_chars)  # single characters: endswith(any of them) = last one in the set
-    punct = sum(1 for line in lines if line[-1] in stop) / n
-    short = sum(1 for line in lines if len(line) <= p.fineweb_short_line_length) / n
-    denom = len(text) - text.count("\n")
-    char_dup = _dup_stats(lines)[1] / denom if denom else None
-    list_ratio = text.count("\n") / n_words if n_words else None
-    return punct, short, char_dup, list_ratio
+def _py_dups(text: str) -> tuple[int, int, int, int, int]:
+    """Duplicate paragraphs, lines and FineWeb line characters in Python (the kernel's hash collided)."""
+    pd, pc = _dup_stats(_PARA_RE.split(text.strip()))
+    ld, lc = _dup_stats(_LINES_RE.split(text))
+    fw_lines = [line for line in text.split("\n") if line and not line.isspace()]  # line.strip() != ""
+    return pd, pc, ld, lc, _dup_stats(fw_lines)[1]
 
 
-def document_signals(text: str, p: SignalParams = SignalParams(), words: list[float] | None = None) -> tuple:
-    """All quality signals of one document, in :data:`SIGNAL_SCHEMA` order; ``words`` is its row of
-    :func:`corpuskit.curate.word_stats.word_stats` when the caller computed a batch."""
-    n_chars = len(text)
-    if not text:
-        return _EMPTY
-    if words is None:
-        words = word_stats([text], p.stop_words).tolist()[0]
-    n_words, word_chars, n_sym, sym_chars, n_nonalpha, stop = map(int, words[:6])
-    n_nonsym = n_words - n_sym
-    mean_len = (word_chars - sym_chars) / n_nonsym if n_nonsym else None
-    if n_words:
-        hash_ratio = text.count("#") / n_words
-        ellipsis_ratio = (text.count("...") + text.count("…")) / n_words
-        alpha_ratio = (n_words - n_nonalpha) / n_words
-    else:
-        hash_ratio = ellipsis_ratio = alpha_ratio = None
-    lines = text.splitlines()
-    if lines:
-        bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-"))) / len(lines)
-        end_ell = sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / len(lines)
-    else:
-        bullets = end_ell = None
+_BATCH_CHARS = 4_000_000  # code points per kernel call (UTF-32: 16 MB)
+_COL = {name: i for i, name in enumerate(line_tables.COLS)}
 
-    paragraphs = _PARA_RE.split(text.strip())
-    pd, pc = _dup_stats(paragraphs)
-    rlines = _LINES_RE.split(text)
-    ld, lc = _dup_stats(rlines)
 
-    return (
-        n_chars,
-        n_words,
-        n_nonsym,
-        mean_len,
-        hash_ratio,
-        ellipsis_ratio,
-        bullets,
-        end_ell,
-        alpha_ratio,
-        stop,
-        pd / len(paragraphs),
-        pc / n_chars,
-        ld / len(rlines),
-        lc / n_chars,
-        *[x / n_chars for x in words[6:]],
-        *_c4(lines, p),
-        *_fineweb(text, n_words, p),
+def _line_rows(texts: list[str], p: SignalParams) -> np.ndarray:
+    """:func:`corpuskit.curate.line_stats.line_kernel`'s rows for a batch, with the lines and documents it
+    left to Python folded in."""
+    table = line_tables.char_table(_punct_or_space(), SENT_PUNCT)
+    stop = line_tables.stop_table(p.fineweb_stop_chars)
+    opts = np.array(
+        [
+            p.c4_remove_citations,
+            p.c4_filter_no_terminal_punct,
+            p.c4_min_words_per_line,
+            p.c4_max_word_length,
+            p.c4_filter_javascript,
+            p.c4_filter_policy,
+            p.fineweb_short_line_length,
+        ],
+        dtype=np.int64,
     )
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    rows, i = [], 0
+    while i < len(texts) or not rows:
+        j = i + max(1, int(np.searchsorted(np.cumsum(lens[i:]), _BATCH_CHARS)))
+        rows.append(_line_batch(texts[i:j], lens[i:j], p, table, stop, opts))
+        i = j
+    return np.concatenate(rows)
+
+
+def _line_batch(texts, lens, p, table, stop, opts) -> np.ndarray:
+    big = "".join(texts)
+    cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    ends = np.cumsum(lens)
+    lt = line_tables
+    out, judge, codes, slines, spans, cited = line_stats.line_kernel(
+        cp, ends - lens, ends, table, stop, opts, lt._PHRASES, lt._PHRASE_LEN, lt._EDIT, lt._CITATION
+    )
+    sents, kept, lorem, curly = (_COL[c] for c in ("c4_sentences", "c4_kept", "c4_lorem", "c4_curly"))
+    if slines.size:  # word classes of the chunks holding sentence-final punctuation
+        classes = list(map(_SENT_CLASSES.__getitem__, [big[a:b] for a, b in spans.reshape(-1, 2).tolist()]))
+        cls = np.frombuffer("".join(classes).encode("ascii"), dtype=np.uint8)
+        off = np.zeros(len(classes) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, classes), dtype=np.int64, count=len(classes)), out=off[1:])
+        out[:, sents] += line_stats.sentence_kernel(codes, slines, cls, off, len(texts))
+    for d, a, b in cited.reshape(-1, 3).tolist():
+        out[d, sents] += _sentences(C4_CITATION_RE.sub("", big[a:b].strip()))
+    for d, k, a, b in judge.reshape(-1, 4).tolist():
+        row = out[d]
+        n_kept, n_sents, is_lorem, is_curly = c4_line(big[a:b], p)
+        row[kept] += n_kept
+        row[sents] += n_sents
+        if is_lorem and not 0 <= row[lorem] < k:
+            row[lorem] = k
+        if is_curly and not 0 <= row[curly] < k:
+            row[curly] = k
+    for d in np.flatnonzero(out[:, _COL["collision"]]).tolist():
+        cols = ("para_dup", "para_dup_chars", "rline_dup", "rline_dup_chars", "fw_dup_chars")
+        out[d, [_COL[c] for c in cols]] = _py_dups(texts[d])
+    return out
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """num / den where ok, NaN (-> null) elsewhere; float64 division = Python's int / int here."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, num / np.where(ok, den, 1), np.nan)
 
 
 def quality_signals(texts: list[str] | pl.Series, params: SignalParams = SignalParams()) -> pl.DataFrame:
-    """Signal columns for a batch of texts (one row per text, same order)."""
+    """Signal columns for a batch of texts (one row per text, same order); an empty text has no ratios
+    (datatrove drops it as "empty" before any)."""
     texts = [t or "" for t in texts]
-    stats = word_stats(texts, params.stop_words).tolist()
-    rows = [document_signals(t, params, w) for t, w in zip(texts, stats, strict=True)]
-    return pl.DataFrame(rows, schema=SIGNAL_SCHEMA, orient="row")
+    w = word_stats(texts, params.stop_words)
+    ln = _line_rows(texts, params)
+    L = {name: ln[:, i] for i, name in enumerate(line_tables.COLS)}
+    n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    some = n_chars > 0
+    n_words, word_chars, n_sym, sym_chars, n_nonalpha, stop = (w[:, i].astype(np.int64) for i in range(6))
+    n_nonsym = n_words - n_sym
+    has_words, fw = some & (n_words > 0), some & (L["fw_lines"] > 0)
+    denom = n_chars - L["newlines"]
+    ints = {"n_chars": n_chars, "gopher_words": n_words, "gopher_nonsymbol_words": n_nonsym}
+    cols = {
+        **ints,
+        "gopher_mean_word_length": _ratio(word_chars - sym_chars, n_nonsym, some & (n_nonsym > 0)),
+        "gopher_hash_ratio": _ratio(L["hashes"], n_words, has_words),
+        "gopher_ellipsis_ratio": _ratio(L["ellipses"], n_words, has_words),
+        "gopher_bullet_lines_ratio": _ratio(L["bullets"], L["lines"], some & (L["lines"] > 0)),
+        "gopher_end_ellipsis_lines_ratio": _ratio(L["end_ellipsis"], L["lines"], some & (L["lines"] > 0)),
+        "gopher_alpha_words_ratio": _ratio(n_words - n_nonalpha, n_words, has_words),
+        "gopher_stop_words": np.where(some, stop, 0),
+        "gopher_dup_para_frac": _ratio(L["para_dup"], L["paragraphs"], some),
+        "gopher_dup_para_char_frac": _ratio(L["para_dup_chars"], n_chars, some),
+        "gopher_dup_line_frac": _ratio(L["rline_dup"], L["rlines"], some),
+        "gopher_dup_line_char_frac": _ratio(L["rline_dup_chars"], n_chars, some),
+    }
+    ngrams = [c for c in SIGNAL_SCHEMA if c.startswith("gopher_") and c.endswith("gram_frac")]
+    cols.update({c: _ratio(w[:, 6 + i], n_chars, some) for i, c in enumerate(ngrams)})
+    cols.update(
+        c4_lines=L["lines"],
+        c4_kept_lines=L["c4_kept"],
+        c4_sentences=L["c4_sentences"],
+        c4_lorem_line=L["c4_lorem"],
+        c4_curly_line=L["c4_curly"],
+        fineweb_line_punct_ratio=_ratio(L["fw_punct"], L["fw_lines"], fw),
+        fineweb_short_line_ratio=_ratio(L["fw_short"], L["fw_lines"], fw),
+        fineweb_char_dup_ratio=_ratio(L["fw_dup_chars"], denom, fw & (denom > 0)),
+        fineweb_list_ratio=_ratio(L["newlines"], n_words, fw & (n_words > 0)),
+    )
+    frame = pl.DataFrame({c: pl.Series(c, cols[c], dtype=SIGNAL_SCHEMA[c]) for c in SIGNAL_SCHEMA})
+    floats = [c for c, t in SIGNAL_SCHEMA.items() if t == pl.Float64()]
+    return frame.with_columns(
+        pl.col(floats).fill_nan(None),
+        *(pl.when(pl.col(c) >= 0).then(pl.col(c)).alias(c) for c in ("c4_lorem_line", "c4_curly_line")),
+    )

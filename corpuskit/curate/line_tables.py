@@ -1,0 +1,165 @@
+"""Code-point class tables and small compiled helpers for :mod:`corpuskit.curate.line_stats`.
+
+The tables are built from Python itself (``str.isspace``, ``str.splitlines``, ``re``'s ``\\d``, ``regex``'s
+``\\p{P}``, ``str.lower``), so the compiled line statistics split and strip exactly as the Python
+definitions in :mod:`corpuskit.curate.signals` do, with no second Unicode database.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import numpy as np
+import regex
+from numba import njit
+
+SPACE, BREAK, PUNCT, PSPACE, SENT, LOWSPEC, DIGIT = 1, 2, 4, 8, 16, 32, 64
+# output columns of :func:`line_kernel`, one row per document
+COLS = (
+    "lines",  # str.splitlines()
+    "bullets",
+    "end_ellipsis",
+    "paragraphs",  # re.split(r"\n{2,}", text.strip())
+    "para_dup",
+    "para_dup_chars",
+    "rlines",  # re.split("\n+", text)
+    "rline_dup",
+    "rline_dup_chars",
+    "fw_lines",  # non-blank lines of text.split("\n")
+    "fw_punct",
+    "fw_short",
+    "fw_dup_chars",
+    "newlines",
+    "hashes",  # text.count("#")
+    "ellipses",  # text.count("...") + text.count("…")
+    "c4_kept",
+    "c4_sentences",
+    "c4_lorem",  # -1: none
+    "c4_curly",
+    "collision",  # 1: hash collision among this document's lines, recompute in Python
+)
+_C = {name: i for i, name in enumerate(COLS)}
+# C4's phrases, ASCII (their lower-case match is an ASCII case-folded match outside LOWSPEC characters)
+PHRASES = (
+    "lorem ipsum",
+    "javascript",
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+)
+_PHRASES = np.zeros((len(PHRASES), max(map(len, PHRASES))), dtype=np.uint32)
+for _i, _p in enumerate(PHRASES):
+    _PHRASES[_i, : len(_p)] = [ord(c) for c in _p]
+_PHRASE_LEN = np.array([len(p) for p in PHRASES], dtype=np.int64)
+_EDIT = np.array([ord(c) for c in "[edit]"], dtype=np.uint32)
+_CITATION = np.array([ord(c) for c in "[citation needed]"], dtype=np.uint32)
+
+
+@cache
+def char_table(punct_or_space: str, sent_punct: frozenset[str]) -> np.ndarray:
+    """Class bits of every code point (surrogates included: they can occur in a ``str``)."""
+    t = np.zeros(0x110000, dtype=np.uint8)
+    cps = np.arange(0x110000, dtype=np.uint32)
+    every = cps[(cps < 0xD800) | (cps > 0xDFFF)].tobytes().decode("utf-32-le")
+
+    def mark(chars, bit: int) -> None:
+        t[np.fromiter(map(ord, chars), dtype=np.int64)] |= bit
+
+    mark(re.findall(r"\s", every), SPACE)  # re's \s is str.isspace
+    mark([c for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029" if len(f"a{c}b".splitlines()) == 2], BREAK)
+    mark(regex.findall(r"\p{P}", every), PUNCT)
+    mark(punct_or_space, PSPACE)
+    mark(sent_punct, SENT)
+    mark(re.findall(r"\d", every), DIGIT)  # C4_CITATION_RE's \d
+    low = [c for c in every if ord(c) > 127 and c.lower() != c and re.search("[a-z ]", c.lower())]
+    mark(low, LOWSPEC)
+    return t
+
+
+@cache
+def stop_table(stop_chars: str) -> np.ndarray:
+    t = np.zeros(0x110000, dtype=np.uint8)
+    t[[ord(c) for c in stop_chars]] = 1
+    return t
+
+
+@njit(cache=True)
+def _push(a: np.ndarray, n: int, v: int) -> np.ndarray:
+    if n == a.shape[0]:
+        b = np.empty(2 * a.shape[0], dtype=a.dtype)
+        b[:n] = a
+        a = b
+    a[n] = v
+    return a
+
+
+@njit(cache=True)
+def _dups(cp, ss, es, n):
+    """(repeats after the first, their characters, collision) of the spans ``cp[ss[j]:es[j]]``."""
+    if n < 2:
+        return 0, 0, 0
+    h = np.empty(n, dtype=np.uint64)
+    for j in range(n):
+        x = np.uint64(14695981039346656037)
+        for i in range(ss[j], es[j]):
+            x = (x ^ np.uint64(cp[i])) * np.uint64(1099511628211)
+        h[j] = x ^ (np.uint64(es[j] - ss[j]) * np.uint64(0x9E3779B97F4A7C15))
+    order = np.argsort(h)
+    dups = chars = bad = 0
+    g = 0
+    while g < n:
+        f = order[g]
+        k = g + 1
+        while k < n and h[order[k]] == h[f]:
+            j = order[k]
+            size = es[j] - ss[j]
+            if size != es[f] - ss[f]:
+                bad = 1
+            else:
+                for t in range(size):
+                    if cp[ss[j] + t] != cp[ss[f] + t]:
+                        bad = 1
+                        break
+            dups += 1
+            chars += size
+            k += 1
+        g = k
+    return dups, chars, bad
+
+
+@njit(cache=True)
+def _fold(c):
+    return c + 32 if 65 <= c <= 90 else c
+
+
+@njit(cache=True)
+def _phrases(buf, m, phrases, plen):
+    """Bit i set when PHRASES[i] occurs in the ASCII-folded ``buf[:m]``."""
+    found = 0
+    for i in range(m):
+        c = _fold(buf[i])
+        for p in range(phrases.shape[0]):
+            if phrases[p, 0] != c or i + plen[p] > m:
+                continue
+            ok = True
+            for t in range(1, plen[p]):
+                if _fold(buf[i + t]) != phrases[p, t]:
+                    ok = False
+                    break
+            if ok:
+                found |= 1 << p
+    return found
+
+
+@njit(cache=True)
+def _matches(cp, i, e, pat):
+    if i + pat.shape[0] > e:
+        return False
+    for t in range(pat.shape[0]):
+        if cp[i + t] != pat[t]:
+            return False
+    return True
