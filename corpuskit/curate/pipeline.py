@@ -9,7 +9,10 @@ threshold re-runs stage 2 alone.
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +41,28 @@ from corpuskit.store.units import Unit, UnitFailure, run_units
 SIGNALS_SET, DECISIONS_SET = SIGNALS, CURATE  # the names earlier code imported
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Cyclic garbage collection off for the block: the word and sentence caches grow to millions of
+    container objects that every full collection walks (about a tenth of the signals' CPU time on the
+    benchmark's 10k documents), while the signal code creates no reference cycles (reference counting
+    still frees everything). The previous state is restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def signal_frame(texts: list[str], cc: CurateConfig) -> pl.DataFrame:
     """All signal columns for a batch of texts (no id), in a fixed column order."""
+    with _no_cyclic_gc():
+        return _signal_frame(texts, cc)
+
+
+def _signal_frame(texts: list[str], cc: CurateConfig) -> pl.DataFrame:
     frames = []
     if cc.langid is not None:
         from corpuskit.curate.langid import LangId

@@ -209,3 +209,23 @@ def test_real_books_and_posts(tmp_path: Path, shared_data: Path) -> None:
     assert (en_rows["lang"] == "en").all() and en_rows["drop_reason"].null_count() >= 8
     assert (df.filter(kind == "zh")["drop_reason"] == "langid:language").all()
     assert df.filter(kind == "se")["drop_reason"].null_count() < 20
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_signal_frame_runs_without_cyclic_gc_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    import gc
+
+    from corpuskit.curate import pipeline
+    from corpuskit.curate.config import CurateConfig
+
+    seen = []
+    real = pipeline.quality_signals
+    monkeypatch.setattr(pipeline, "quality_signals", lambda t, p: seen.append(gc.isenabled()) or real(t, p))
+    (gc.enable if enabled else gc.disable)()
+    try:
+        frame = pipeline.signal_frame([GOOD, ""], CurateConfig(langid=None))
+        assert (seen, gc.isenabled(), frame.height) == ([False], enabled, 2)
+    finally:
+        gc.enable()
