@@ -27,9 +27,11 @@ from corpuskit.curate.line_tables import (
     SENT,
     SPACE,
     _dups,
+    _hash,
     _matches,
     _phrases,
     _push,
+    _reserve,
 )
 
 
@@ -141,6 +143,8 @@ def _counts(cp, a0, a1, o):
 @njit(cache=True)
 def _chunk_codes(cp, s, e, T, codes, nc, spans, nsp):
     """Append the code of each whitespace chunk of ``cp[s:e]`` (see :func:`line_kernel`)."""
+    codes = _reserve(codes, nc, (e - s + 1) // 2)
+    spans = _reserve(spans, nsp, e - s + 1)
     j = s
     while j < e:
         if T[cp[j]] & SPACE:
@@ -148,53 +152,57 @@ def _chunk_codes(cp, s, e, T, codes, nc, spans, nsp):
             continue
         q = j
         sent, punct_only = False, True
-        while q < e and not T[cp[q]] & SPACE:
-            sent |= (T[cp[q]] & SENT) != 0
-            punct_only &= (T[cp[q]] & PUNCT) != 0
+        while q < e:
+            t = T[cp[q]]
+            if t & SPACE:
+                break
+            sent |= (t & SENT) != 0
+            punct_only &= (t & PUNCT) != 0
             q += 1
         if sent:
-            codes = _push(codes, nc, 2 + nsp // 2)
-            spans = _push(spans, nsp, j)
-            spans = _push(spans, nsp + 1, q)
+            codes[nc] = 2 + nsp // 2
+            spans[nsp] = j
+            spans[nsp + 1] = q
             nsp += 2
         else:
-            codes = _push(codes, nc, 0 if punct_only else 1)
+            codes[nc] = 0 if punct_only else 1
         nc += 1
         j = q
     return codes, nc, spans, nsp
 
 
 @njit(cache=True)
-def _splits(cp, a0, a1, T, stop, short_len, ss, es, o):
+def _splits(cp, a0, a1, T, stop, short_len, ss, es, hs, fs, fe, fh, o):
     """Duplicates among ``re.split("\\n+", text)`` (empty pieces only at either end), FineWeb's non-blank
-    lines of ``text.split("\\n")`` and ``re.split(r"\\n{2,}", text.strip())``'s paragraphs."""
+    lines of ``text.split("\\n")`` and ``re.split(r"\\n{2,}", text.strip())``'s paragraphs; each ``\\n``
+    piece is hashed once for both line lists."""
     n_seg, ls, q = o[13] + 1, a0, 0
     nr = nf = 0
     for i in range(a0, a1 + 1):
         if i < a1 and cp[i] != 10:
             continue
-        if q == 0 or q == n_seg - 1 or i > ls:
-            ss[nr], es[nr] = ls, i
-            nr += 1
-        q += 1
-        ls = i + 1
-    o[6] = nr
-    o[7], o[8], bad = _dups(cp, ss, es, nr)
-    o[20] |= bad
-    ls = a0
-    for i in range(a0, a1 + 1):
-        if i < a1 and cp[i] != 10:
-            continue
+        keep_r = q == 0 or q == n_seg - 1 or i > ls
+        keep_f = False
         for j in range(ls, i):
             if not T[cp[j]] & SPACE:
-                ss[nf], es[nf] = ls, i
+                keep_f = True
+                break
+        if keep_r or keep_f:
+            x = _hash(cp, ls, i)
+            if keep_r:
+                ss[nr], es[nr], hs[nr] = ls, i, x
+                nr += 1
+            if keep_f:
+                fs[nf], fe[nf], fh[nf] = ls, i, x
                 nf += 1
                 o[10] += stop[cp[i - 1]]
                 o[11] += 1 if i - ls <= short_len else 0
-                break
+        q += 1
         ls = i + 1
-    o[9] = nf
-    _, o[12], bad = _dups(cp, ss, es, nf)
+    o[6], o[9] = nr, nf
+    o[7], o[8], bad = _dups(cp, ss, es, hs, nr)
+    o[20] |= bad
+    _, o[12], bad = _dups(cp, fs, fe, fh, nf)
     o[20] |= bad
     s, e = a0, a1
     while s < e and T[cp[s]] & SPACE:
@@ -207,14 +215,14 @@ def _splits(cp, a0, a1, T, stop, short_len, ss, es, o):
             run += 1
             continue
         if run >= 2:
-            ss[npara], es[npara] = ps, i - run
+            ss[npara], es[npara], hs[npara] = ps, i - run, _hash(cp, ps, i - run)
             npara += 1
             ps = i
         run = 0
-    ss[npara], es[npara] = ps, e
+    ss[npara], es[npara], hs[npara] = ps, e, _hash(cp, ps, e)
     npara += 1
     o[3] = npara
-    o[4], o[5], bad = _dups(cp, ss, es, npara)
+    o[4], o[5], bad = _dups(cp, ss, es, hs, npara)
     o[20] |= bad
 
 
@@ -229,8 +237,9 @@ def line_kernel(cp, starts, ends, T, stop, opts, phrases, plen, edit, citation):
     longest = 0
     for d in range(n):
         longest = max(longest, ends[d] - starts[d])
-    ss = np.empty(longest + 2, dtype=np.int64)
-    es = np.empty(longest + 2, dtype=np.int64)
+    ss, es = np.empty(longest + 2, dtype=np.int64), np.empty(longest + 2, dtype=np.int64)
+    fs, fe = np.empty(longest + 2, dtype=np.int64), np.empty(longest + 2, dtype=np.int64)
+    hs, fh = np.empty(longest + 2, dtype=np.uint64), np.empty(longest + 2, dtype=np.uint64)
     buf = np.empty(longest + 1, dtype=np.uint32)
     judge, codes, slines = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
     spans, cited = np.empty(64, np.int64), np.empty(64, np.int64)
@@ -284,7 +293,7 @@ def line_kernel(cp, starts, ends, T, stop, opts, phrases, plen, edit, citation):
             k += 1
             ls = nxt
         o[0] = k
-        _splits(cp, a0, a1, T, stop, opts[6], ss, es, o)
+        _splits(cp, a0, a1, T, stop, opts[6], ss, es, hs, fs, fe, fh, o)
     return out, judge[:nj], codes[:nc], slines[:nsl], spans[:nsp], cited[:nci]
 
 

@@ -55,6 +55,8 @@ _PHRASES = np.zeros((len(PHRASES), max(map(len, PHRASES))), dtype=np.uint32)
 for _i, _p in enumerate(PHRASES):
     _PHRASES[_i, : len(_p)] = [ord(c) for c in _p]
 _PHRASE_LEN = np.array([len(p) for p in PHRASES], dtype=np.int64)
+_FIRST = np.zeros(128, dtype=np.uint8)  # first letters of the phrases
+_FIRST[[ord(p[0]) for p in PHRASES]] = 1
 _EDIT = np.array([ord(c) for c in "[edit]"], dtype=np.uint32)
 _CITATION = np.array([ord(c) for c in "[citation needed]"], dtype=np.uint32)
 
@@ -98,17 +100,41 @@ def _push(a: np.ndarray, n: int, v: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def _dups(cp, ss, es, n):
-    """(repeats after the first, their characters, collision) of the spans ``cp[ss[j]:es[j]]``."""
+def _reserve(a: np.ndarray, n: int, extra: int) -> np.ndarray:
+    """``a`` with room for ``extra`` more values after the first ``n`` (doubling)."""
+    if n + extra <= a.shape[0]:
+        return a
+    b = np.empty(max(2 * a.shape[0], n + extra), dtype=a.dtype)
+    b[:n] = a[:n]
+    return b
+
+
+@njit(cache=True)
+def _hash(cp, a, b):
+    """64-bit hash of ``cp[a:b]``, three 21-bit code points per multiply (equal hashes are compared)."""
+    x = np.uint64(14695981039346656037) ^ (np.uint64(b - a) * np.uint64(0x9E3779B97F4A7C15))
+    p = np.uint64(0x100000001B3)
+    i = a
+    while i + 3 <= b:
+        v = np.uint64(cp[i]) | (np.uint64(cp[i + 1]) << np.uint64(21))
+        v |= np.uint64(cp[i + 2]) << np.uint64(42)
+        x = (x ^ v) * p
+        x ^= x >> np.uint64(31)
+        i += 3
+    while i < b:
+        x = (x ^ np.uint64(cp[i])) * p
+        i += 1
+    x ^= x >> np.uint64(29)
+    return x * np.uint64(0xBF58476D1CE4E5B9)
+
+
+@njit(cache=True)
+def _dups(cp, ss, es, h, n):
+    """(repeats after the first, their characters, collision) of the spans ``cp[ss[j]:es[j]]`` with hashes
+    ``h[j]``; a collision (equal hashes, different text) is flagged for the caller to recount."""
     if n < 2:
         return 0, 0, 0
-    h = np.empty(n, dtype=np.uint64)
-    for j in range(n):
-        x = np.uint64(14695981039346656037)
-        for i in range(ss[j], es[j]):
-            x = (x ^ np.uint64(cp[i])) * np.uint64(1099511628211)
-        h[j] = x ^ (np.uint64(es[j] - ss[j]) * np.uint64(0x9E3779B97F4A7C15))
-    order = np.argsort(h)
+    order = np.argsort(h[:n])
     dups = chars = bad = 0
     g = 0
     while g < n:
@@ -142,6 +168,8 @@ def _phrases(buf, m, phrases, plen):
     found = 0
     for i in range(m):
         c = _fold(buf[i])
+        if c >= 128 or not _FIRST[c]:
+            continue
         for p in range(phrases.shape[0]):
             if phrases[p, 0] != c or i + plen[p] > m:
                 continue
