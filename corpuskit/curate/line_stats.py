@@ -36,6 +36,17 @@ from corpuskit.curate.line_tables import (
 
 
 @njit(cache=True)
+def _unterminated(a, lo, hi):
+    """C4's ``not line.endswith(C4_END_PUNCTUATION) or line.endswith("...")`` for ``a[lo:hi]``."""
+    if hi == lo:
+        return True
+    c = a[hi - 1]
+    if not (c == 46 or c == 63 or c == 33 or c == 34 or c == 39):
+        return True
+    return c == 46 and hi - lo >= 3 and a[hi - 2] == 46 and a[hi - 3] == 46
+
+
+@njit(cache=True)
 def _c4_line(cp, ls, le, T, buf, opts, phrases, plen, edit, citation):
     """C4's checks of the line ``cp[ls:le]`` (see :func:`corpuskit.curate.signals.c4_line`): (status, flags,
     strip start, strip end); status 0 dropped, 1 kept, 2 judge in Python; flags 1 lorem ipsum, 2 curly
@@ -53,6 +64,8 @@ def _c4_line(cp, ls, le, T, buf, opts, phrases, plen, edit, citation):
             if cp[i] == 91:
                 has_bracket = True
                 break
+    if opts[1] and not has_bracket and _unterminated(cp, s, e):
+        return 0, flags, s, e  # the common early exit, before any copy
     i = s
     while i < e:  # the line with C4_CITATION_RE's matches removed, into buf[:m]
         c = cp[i]
@@ -72,14 +85,8 @@ def _c4_line(cp, ls, le, T, buf, opts, phrases, plen, edit, citation):
         buf[m] = c
         m += 1
         i += 1
-    if opts[1]:
-        if m == 0:
-            return 0, flags, s, e
-        c = buf[m - 1]
-        if not (c == 46 or c == 63 or c == 33 or c == 34 or c == 39):
-            return 0, flags, s, e
-        if c == 46 and m >= 3 and buf[m - 2] == 46 and buf[m - 3] == 46:
-            return 0, flags, s, e
+    if opts[1] and has_bracket and _unterminated(buf, 0, m):
+        return 0, flags, s, e
     words = longest = 0
     i = s
     while i < e:  # the raw line's words (str.split)
@@ -96,27 +103,28 @@ def _c4_line(cp, ls, le, T, buf, opts, phrases, plen, edit, citation):
         return 0, flags, s, e
     if opts[3] != -1 and le - ls > opts[3] and longest > opts[3]:
         return 0, flags, s, e
+    curly, first_sent = False, m
     for i in range(m):
-        if T[buf[i]] & LOWSPEC:
+        t = T[buf[i]]
+        if t & LOWSPEC:
             return 2, flags, s, e
+        curly |= buf[i] == 123
+        if t & SENT and first_sent == m:
+            first_sent = i
     found = _phrases(buf, m, phrases, plen)
     if found & 1:
         flags |= 1
     if opts[4] and found & 2:
         return 0, flags, s, e
-    for i in range(m):
-        if buf[i] == 123:
-            flags |= 2
-            break
+    if curly:
+        flags |= 2
     if opts[5] and found & ~3:
         return 0, flags, s, e
     r = m
     while r > 0 and T[buf[r - 1]] & PSPACE:
         r -= 1
-    for i in range(r):
-        if T[buf[i]] & SENT:
-            flags |= 4
-            break
+    if first_sent < r:
+        flags |= 4
     return 1, flags, s, e
 
 

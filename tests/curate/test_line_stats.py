@@ -124,3 +124,13 @@ def test_batches_split_like_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     whole = quality_signals(texts)
     monkeypatch.setattr(S, "_BATCH_CHARS", 50)
     assert quality_signals(texts).equals(whole)
+
+
+def test_collision_recount_matches_the_kernel() -> None:
+    # a hash collision makes the batch recount that document's duplicates with _py_dups: same numbers
+    rng = random.Random(5)
+    texts = [*EDGE, *(random_doc(rng) for _ in range(100))]
+    rows = S._line_rows(texts, SignalParams())
+    cols = [S._COL[c] for c in ("para_dup", "para_dup_chars", "rline_dup", "rline_dup_chars", "fw_dup_chars")]
+    assert [S._py_dups(t) for t in texts] == [tuple(r) for r in rows[:, cols].tolist()]
+    assert not rows[:, S._COL["collision"]].any()
