@@ -146,7 +146,8 @@ def main() -> None:
     kinds = ", ".join(f"{k} {v}" for k, v in docs["kind"].value_counts(sort=True).iter_rows())
     print(f"input: {n:,} documents, {mb:.1f} MB text ({kinds})")
     print(
-        f"workers: {a.workers} (both tools); {os.cpu_count()} cores shared with other jobs: timings are noisy"
+        f"workers: {a.workers} (both tools); {os.cpu_count()} cores shared with other jobs "
+        f"(timings are noisy), load average {os.getloadavg()[0]:.1f}"
     )
 
     ours_s, ours_up, ours_cpu, dt_s, dt_up, dt_cpu, dt_total_cpu = [], [], [], [], [], [], []
@@ -170,7 +171,7 @@ def main() -> None:
         "datatrove per filter (time inside it, summed over workers): "
         + ", ".join(f"{k} {n / v:,.0f} docs/s" for k, v in per.items())
     )
-    print(f"ratio corpuskit / datatrove: {d / o:.1f}x")
+    print(f"ratio corpuskit / datatrove: {d / o:.1f}x (load average now {os.getloadavg()[0]:.1f})")
     oc, dc = statistics.median(ours_cpu), statistics.median(dt_total_cpu)
     print(
         f"CPU seconds of that work (all workers; steadier than wall time on a shared machine): "
