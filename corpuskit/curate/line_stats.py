@@ -23,27 +23,17 @@ from corpuskit.curate.line_tables import (
     DIGIT,
     LOWSPEC,
     PSPACE,
-    PUNCT,
     SENT,
     SPACE,
+    _chunk_codes,
+    _counts,
     _dups,
     _hash,
     _matches,
     _phrases,
     _push,
-    _reserve,
+    _unterminated,
 )
-
-
-@njit(cache=True)
-def _unterminated(a, lo, hi):
-    """C4's ``not line.endswith(C4_END_PUNCTUATION) or line.endswith("...")`` for ``a[lo:hi]``."""
-    if hi == lo:
-        return True
-    c = a[hi - 1]
-    if not (c == 46 or c == 63 or c == 33 or c == 34 or c == 39):
-        return True
-    return c == 46 and hi - lo >= 3 and a[hi - 2] == 46 and a[hi - 3] == 46
 
 
 @njit(cache=True)
@@ -126,57 +116,6 @@ def _c4_line(cp, ls, le, T, buf, opts, phrases, plen, edit, citation):
     if first_sent < r:
         flags |= 4
     return 1, flags, s, e
-
-
-@njit(cache=True)
-def _counts(cp, a0, a1, o):
-    """``text.count`` of "#", "..." (non-overlapping: a run of r dots holds r // 3), "…" and newlines."""
-    run = 0
-    for i in range(a0, a1):
-        c = cp[i]
-        if c == 46:
-            run += 1
-            continue
-        o[15] += run // 3
-        run = 0
-        if c == 35:
-            o[14] += 1
-        elif c == 0x2026:
-            o[15] += 1
-        elif c == 10:
-            o[13] += 1
-    o[15] += run // 3
-
-
-@njit(cache=True)
-def _chunk_codes(cp, s, e, T, codes, nc, spans, nsp):
-    """Append the code of each whitespace chunk of ``cp[s:e]`` (see :func:`line_kernel`)."""
-    codes = _reserve(codes, nc, (e - s + 1) // 2)
-    spans = _reserve(spans, nsp, e - s + 1)
-    j = s
-    while j < e:
-        if T[cp[j]] & SPACE:
-            j += 1
-            continue
-        q = j
-        sent, punct_only = False, True
-        while q < e:
-            t = T[cp[q]]
-            if t & SPACE:
-                break
-            sent |= (t & SENT) != 0
-            punct_only &= (t & PUNCT) != 0
-            q += 1
-        if sent:
-            codes[nc] = 2 + nsp // 2
-            spans[nsp] = j
-            spans[nsp + 1] = q
-            nsp += 2
-        else:
-            codes[nc] = 0 if punct_only else 1
-        nc += 1
-        j = q
-    return codes, nc, spans, nsp
 
 
 @njit(cache=True)

@@ -1,4 +1,4 @@
-"""Code-point class tables and small compiled helpers for :mod:`corpuskit.curate.line_stats`.
+"""Code-point class tables and the small compiled pieces of :mod:`corpuskit.curate.line_stats`' kernel.
 
 The tables are built from Python itself (``str.isspace``, ``str.splitlines``, ``re``'s ``\\d``, ``regex``'s
 ``\\p{P}``, ``str.lower``), so the compiled line statistics split and strip exactly as the Python
@@ -191,3 +191,65 @@ def _matches(cp, i, e, pat):
         if cp[i + t] != pat[t]:
             return False
     return True
+
+
+@njit(cache=True)
+def _unterminated(a, lo, hi):
+    """C4's ``not line.endswith(C4_END_PUNCTUATION) or line.endswith("...")`` for ``a[lo:hi]``."""
+    if hi == lo:
+        return True
+    c = a[hi - 1]
+    if not (c == 46 or c == 63 or c == 33 or c == 34 or c == 39):
+        return True
+    return c == 46 and hi - lo >= 3 and a[hi - 2] == 46 and a[hi - 3] == 46
+
+
+@njit(cache=True)
+def _counts(cp, a0, a1, o):
+    """``text.count`` of "#", "..." (non-overlapping: a run of r dots holds r // 3), "…" and newlines."""
+    run = 0
+    for i in range(a0, a1):
+        c = cp[i]
+        if c == 46:
+            run += 1
+            continue
+        o[15] += run // 3
+        run = 0
+        if c == 35:
+            o[14] += 1
+        elif c == 0x2026:
+            o[15] += 1
+        elif c == 10:
+            o[13] += 1
+    o[15] += run // 3
+
+
+@njit(cache=True)
+def _chunk_codes(cp, s, e, T, codes, nc, spans, nsp):
+    """Append the code of each whitespace chunk of ``cp[s:e]`` (see :func:`line_kernel`)."""
+    codes = _reserve(codes, nc, (e - s + 1) // 2)
+    spans = _reserve(spans, nsp, e - s + 1)
+    j = s
+    while j < e:
+        if T[cp[j]] & SPACE:
+            j += 1
+            continue
+        q = j
+        sent, punct_only = False, True
+        while q < e:
+            t = T[cp[q]]
+            if t & SPACE:
+                break
+            sent |= (t & SENT) != 0
+            punct_only &= (t & PUNCT) != 0
+            q += 1
+        if sent:
+            codes[nc] = 2 + nsp // 2
+            spans[nsp] = j
+            spans[nsp + 1] = q
+            nsp += 2
+        else:
+            codes[nc] = 0 if punct_only else 1
+        nc += 1
+        j = q
+    return codes, nc, spans, nsp
