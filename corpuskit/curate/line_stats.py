@@ -181,23 +181,25 @@ def line_kernel(cp, starts, ends, T, stop, opts, phrases, plen, edit, citation):
     cited sentence lines (doc, start, end)."""
     n = starts.shape[0]
     out = np.zeros((n, len(COLS)), dtype=np.int64)
-    longest = 0
-    for d in range(n):
+    longest = pieces = 0
+    for d in range(n):  # counts first: the span tables need one slot per newline piece, not per character
+        o = out[d]
+        o[18] = o[19] = -1
+        _counts(cp, starts[d], ends[d], o)
         longest = max(longest, ends[d] - starts[d])
-    ss, es = np.empty(longest + 2, dtype=np.int64), np.empty(longest + 2, dtype=np.int64)
-    fs, fe = np.empty(longest + 2, dtype=np.int64), np.empty(longest + 2, dtype=np.int64)
-    hs, fh = np.empty(longest + 2, dtype=np.uint64), np.empty(longest + 2, dtype=np.uint64)
-    buf = np.empty(longest + 1, dtype=np.uint32)
+        pieces = max(pieces, o[13] + 2)
+    ss, es = np.empty(pieces, dtype=np.int64), np.empty(pieces, dtype=np.int64)
+    fs, fe = np.empty(pieces, dtype=np.int64), np.empty(pieces, dtype=np.int64)
+    hs, fh = np.empty(pieces, dtype=np.uint64), np.empty(pieces, dtype=np.uint64)
+    buf = np.empty(longest + 1, dtype=np.uint32)  # one line, citations removed
     judge, codes, slines = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
     spans, cited = np.empty(64, np.int64), np.empty(64, np.int64)
     nj = nc = nsl = nsp = nci = 0
     for d in range(n):
         a0, a1 = starts[d], ends[d]
         o = out[d]
-        o[18] = o[19] = -1
         if a0 == a1:
             continue
-        _counts(cp, a0, a1, o)
         k, ls = 0, a0  # str.splitlines(): Gopher's bullet / ellipsis lines and C4
         for le in range(a0, a1 + 1):
             if le < a1:
