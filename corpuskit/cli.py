@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from corpuskit.configs import ConfigError
 from corpuskit.environment import EnvironmentProblem
+from corpuskit.executors import ClusterUnreachable
 from corpuskit.progress import fail, set_verbosity
 from corpuskit.store.lock import SourceBusy
 from corpuskit.store.remote import RemoteCorpusError
@@ -36,7 +37,7 @@ class _Commands(TyperGroup):
             raise fail(f"broken installation: {e}\n(run `corpuskit doctor` to check everything)", 1) from None
         except SourceBusy as e:
             raise fail(str(e), 3) from None
-        except (UnitsAborted, UnitsFailed, RemoteCorpusError) as e:
+        except (UnitsAborted, UnitsFailed, RemoteCorpusError, ClusterUnreachable) as e:
             raise fail(str(e), 1) from None
         except (
             click.exceptions.ClickException,

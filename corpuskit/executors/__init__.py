@@ -11,6 +11,10 @@ from typing import Any
 EXECUTORS = ("local", "ray")
 
 
+class ClusterUnreachable(ConnectionError):
+    """The Ray cluster a command was pointed at does not answer; the message names it and what to check."""
+
+
 def get_executor(name: str) -> Callable[..., Any]:
     """``local`` (process pool) or ``ray``."""
     if name == "local":
@@ -27,7 +31,8 @@ def get_executor(name: str) -> Callable[..., Any]:
 def choose_executor(name: str, ray_address: str | None = None) -> str:
     """Check a command's ``--executor`` / ``--ray-address`` and set the cluster up; returns the name.
 
-    Raises ConfigError (exit 2) with the fix when the name is unknown or Ray is not installed."""
+    Raises ConfigError (exit 2) with the fix when the name is unknown or Ray is not installed, and
+    :class:`ClusterUnreachable` (exit 1) when nothing answers at the cluster's address."""
     from corpuskit.configs import ConfigError
 
     if name not in EXECUTORS:

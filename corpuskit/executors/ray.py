@@ -15,17 +15,53 @@ shared filesystem).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from corpuskit.executors import ClusterUnreachable
+
 _address: str | None = None
 MAX_RETRIES = 3  # Ray's default for tasks whose worker died; stated here because recovery depends on it
+PROBE_TIMEOUT_S = 5.0  # a cluster that does not answer a TCP connect in this long is reported unreachable
 
 
 def configure(address: str | None) -> None:
-    """Use the Ray cluster at ``address`` (``auto``, ``ray://host:10001`` or ``host:6379``)."""
+    """Use the Ray cluster at ``address`` (``auto``, ``ray://host:10001`` or ``host:6379``); an address
+    that refuses connections fails here, before the command reads or writes anything."""
     global _address
     _address = address or None
+    probe(_target())
+
+
+def _target() -> str | None:
+    """The address ``ray.init`` will be given: ``--ray-address``, else ``RAY_ADDRESS``, else None (local)."""
+    return _address or os.environ.get("RAY_ADDRESS") or None
+
+
+def unreachable(address: str, why: str) -> ClusterUnreachable:
+    origin = "--ray-address" if _address else "RAY_ADDRESS"
+    return ClusterUnreachable(
+        f"cannot reach the Ray cluster at {address} ({origin}): {why.rstrip('.')}. Check that the cluster "
+        "is up (on its head node: `ray start --head`, then use the address it prints) and that "
+        "--ray-address / RAY_ADDRESS names it (host:6379, or ray://host:10001 for Ray Client); or drop "
+        "both to start Ray on this machine"
+    )
+
+
+def probe(address: str | None) -> None:
+    """Raise :class:`ClusterUnreachable` at once where nothing listens at ``address``: ``ray.init`` would
+    retry for minutes and then raise its own internals. ``auto``, ``local`` and None are left to Ray."""
+    if address is None or address in ("auto", "local"):
+        return
+    hostport = address.removeprefix("ray://").rsplit("/", 1)[0]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        raise unreachable(address, "not a host:port address")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as e:
+        raise unreachable(address, f"{type(e).__name__}: {e.strerror or e}") from None
 
 
 def connect() -> Any:
@@ -35,8 +71,12 @@ def connect() -> Any:
     except ImportError as e:  # the CLI checks first; this is for the Python API
         raise ImportError("the ray executor needs Ray: pip install 'corpuskit[ray]'", name="ray") from e
     if not ray.is_initialized():
-        address = _address or os.environ.get("RAY_ADDRESS") or None
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+        address = _target()
+        probe(address)
+        try:
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+        except ConnectionError as e:  # e.g. "auto" with no cluster running on this machine
+            raise unreachable(address or "auto", str(e).strip().splitlines()[0]) from None
     return ray
 
 
