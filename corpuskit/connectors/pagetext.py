@@ -190,12 +190,12 @@ class Extractor:
         if self.options.extractor == "trafilatura":
             from trafilatura import extract
 
-            from corpuskit.connectors.pagetree import extraction_options, load_tree
+            from corpuskit.connectors.pagetree import extraction_options, load_tree, owned
 
             if self._trafilatura is None:
                 self._trafilatura = extraction_options(self.settings())
             tree = load_tree(html)  # what trafilatura would parse, on faster element classes
-            return (extract(tree, options=self._trafilatura) or "") if tree is not None else ""
+            return (extract(owned(tree), options=self._trafilatura) or "") if tree is not None else ""
         from resiliparse.extract.html2text import extract_plain_text
         from resiliparse.parse.html import HTMLTree
 

@@ -64,6 +64,33 @@ def test_elements_are_plain_html_elements() -> None:
     assert {type(e) for e in tree.iter()} == {lxml.html.HtmlElement}  # comments, PIs dropped as trafilatura
 
 
+def test_an_owned_tree_skips_only_trafilaturas_defensive_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    import trafilatura.core
+
+    from corpuskit.connectors.pagetree import owned
+
+    returned_self: list[bool] = []
+
+    def spy(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:  # copy.copy, recording what it gives
+        out = tree.__copy__()
+        returned_self.append(out is tree)
+        return out
+
+    monkeypatch.setattr(trafilatura.core, "copy", spy)
+    html = ODD[-1]
+    plain = extract(load_tree(html))
+    assert returned_self and not any(returned_self)
+    returned_self.clear()
+    tree = owned(load_tree(html))
+    assert extract(tree) == plain
+    assert returned_self[0] and not any(returned_self[1:])  # the input, once; every working copy is real
+    assert type(tree) is lxml.html.HtmlElement and copy.copy(tree) is not tree
+    other = owned(load_tree(html))
+    assert copy.copy(other) is not other
+
+
 def test_real_pages_extract_as_trafilatura_does(shared_data: Path) -> None:
     web = shared_data / "web"
     gt = json.loads((web / "extraction_scrapinghub/ground-truth.json").read_text())
