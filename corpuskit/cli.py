@@ -127,7 +127,17 @@ def _command_names() -> list[str]:
     ]
 
 
-_register_commands()
+def _starting_a_worker() -> bool:
+    """True while a spawned / fork-server worker re-imports the main module (``corpuskit``, the console
+    script, imports this one): a worker runs no command, and importing them all (scipy, torch ...) would
+    cost every worker of a pool about a second of CPU before its first unit."""
+    import multiprocessing
+
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+if not _starting_a_worker():
+    _register_commands()
 
 
 def main() -> None:

@@ -73,6 +73,11 @@ class Connector(Generic[OptionsT]):
         """Stream records from one local input. ``uri`` is the input as the user named it."""
         raise NotImplementedError
 
+    def worker_modules(self) -> tuple[str, ...]:
+        """Modules a worker imports to read this kind, none of which starts a thread when imported: a
+        local pool's fork server imports them once for all its workers (tests/store check they start none)."""
+        return (type(self).__module__,)
+
     def check_environment(self) -> None:
         """Raise :class:`~corpuskit.environment.EnvironmentProblem` when a library this connector needs
         with these options is broken. Ingest calls it before reading any input."""

@@ -25,6 +25,9 @@ class HtmlConnector(Connector):
     accepts_directories = True
     default_patterns = ("*.html", "*.htm", "*.xhtml", "*.html.gz", "*.htm.gz")
 
+    def worker_modules(self) -> tuple[str, ...]:
+        return (*super().worker_modules(), *Extractor.modules(self.options.extractor))  # type: ignore[attr-defined]
+
     def check_environment(self) -> None:
         from corpuskit.environment import check_extractor
 

@@ -165,6 +165,13 @@ class Extractor:
         else:
             import resiliparse.extract.html2text  # noqa: F401
 
+    @staticmethod
+    def modules(extractor: str) -> tuple[str, ...]:
+        """What extracting imports (all thread-free on import): a worker's preload."""
+        if extractor == "trafilatura":
+            return ("trafilatura", "corpuskit.connectors.pagetree")
+        return ("resiliparse.extract.html2text", "resiliparse.parse.html", "resiliparse.parse.encoding")
+
     def new_file(self) -> None:
         if self.options.extractor == "trafilatura" and self.options.trafilatura.deduplicate:
             from trafilatura.deduplication import LRUCache

@@ -92,6 +92,9 @@ class WarcConnector(Connector):
     Options = WarcOptions
     default_patterns = ("*.warc", "*.warc.gz", "*.wet", "*.wet.gz", "*.arc.gz")
 
+    def worker_modules(self) -> tuple[str, ...]:
+        return (*super().worker_modules(), *Extractor.modules(self.options.extractor))  # type: ignore[attr-defined]
+
     def check_environment(self) -> None:
         from corpuskit.environment import check_extractor
 

@@ -101,14 +101,21 @@ def ingest(
     ``run`` to change (``workers=2``; default: the CPUs this process may use)."""
     run = run.replace(**run_options)
     # A broken install fails every input the same way: say so once, before anything is read or written.
-    get_connector_class(cfg.kind)(cfg.connector_options()).check_environment()
+    connector = get_connector_class(cfg.kind)(cfg.connector_options())
+    connector.check_environment()
     root = output_root(cfg)
     with local_corpus(root, "corpuskit ingest", write=[cfg.name], wait=run.wait) as local:
         cfg = cfg.model_copy(update={"output": local}) if local != root else cfg
         store = source_store(cfg)
         with source_lock(store, "corpuskit ingest", wait=run.wait):
             summary = _ingest_locked(
-                cfg, store, workers=run.workers, force=force, executor=run.executor, progress=progress
+                cfg,
+                store,
+                workers=run.workers,
+                force=force,
+                executor=run.executor,
+                progress=progress,
+                preload=connector.worker_modules(),
             )
     summary.corpus = root
     return summary
@@ -122,6 +129,7 @@ def _ingest_locked(
     force: bool,
     executor: str,
     progress: Reporter,
+    preload: tuple[str, ...] = (),
 ) -> IngestSummary:
     t0 = time.perf_counter()
     workers = workers or usable_cpus()
@@ -168,7 +176,7 @@ def _ingest_locked(
     docs.advance(sum(r.documents for r in results))
     units = [Unit(shard_key(u), (cfg, u)) for u in todo]
     for key, out in run_units(
-        ingest_shard, units, workers=workers, executor=executor, on_progress=docs.advance
+        ingest_shard, units, workers=workers, executor=executor, on_progress=docs.advance, preload=preload
     ):
         results.append(_commit(store, key, keys[key], settings, out))
         shards.advance(1)

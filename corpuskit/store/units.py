@@ -99,12 +99,15 @@ def run_units(
     executor: str = "local",
     on_progress: Callable[[int], None] | None = None,
     memory_mb: int = 1024,
+    preload: Sequence[str] = (),
 ) -> Iterator[tuple[str, Any | UnitFailure]]:
     """Yield ``(key, result)`` or ``(key, UnitFailure)`` per unit as they finish (order not guaranteed).
 
     Raises :class:`EnvironmentProblem` as soon as one unit reports a broken environment. ``on_progress``
     receives the counts tasks pass to :func:`corpuskit.executors.local.report`. ``memory_mb`` is what one
     unit needs at most: Ray reserves it per task (the local pool runs ``workers`` units at once).
+    ``preload``: modules the units import that start no threads on import (a local pool imports them
+    once, in its fork server; see :mod:`corpuskit.executors.local`).
     """
     tasks = [(fn, u.key, u.args) for u in units]
     if executor == "ray":
@@ -116,7 +119,7 @@ def run_units(
     else:
         from corpuskit.executors import get_executor
 
-        outcomes = get_executor(executor)(_guarded, tasks, workers, on_progress)
+        outcomes = get_executor(executor)(_guarded, tasks, workers, on_progress, preload=preload)
     try:
         for out in outcomes:
             if out.environment is not None:

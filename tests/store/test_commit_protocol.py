@@ -261,8 +261,9 @@ def test_killing_only_the_main_process_leaves_no_worker(tmp_path):
         children: list[int] = []
         while time.time() < deadline and len(children) < 2:
             time.sleep(0.1)
-            children = [c for c in _children(proc.pid) if "spawn_main" in _cmdline(c)]
+            children = _workers(proc.pid)
         assert len(children) == 2, "the pool should have started its two workers"
+        children += [c for c in _children(proc.pid) if "forkserver" in _cmdline(c)]  # it must go too
         os.kill(proc.pid, signal.SIGKILL)  # only the main process
         proc.wait(timeout=30)
         # a worker still importing when its parent dies exits once its initializer sees the new parent:
@@ -306,6 +307,17 @@ def held_server(directory: Path, gate: threading.Event) -> ThreadingHTTPServer:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Held, directory=str(directory)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
+
+
+def _workers(pid: int) -> list[int]:
+    """The pool's worker processes: spawned by ``pid``, or forked by its fork server."""
+    out = []
+    for c in _children(pid):
+        if "spawn_main" in _cmdline(c):
+            out.append(c)
+        elif "forkserver" in _cmdline(c):
+            out += _children(c)
+    return out
 
 
 def _children(pid: int) -> list[int]:
