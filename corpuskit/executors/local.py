@@ -30,8 +30,9 @@ T = TypeVar("T")
 
 _queue: Any = None
 _direct: Callable[[int], None] | None = None
-#: imported once by the fork server for every pool: packages that start no thread when imported
-PRELOAD = ("pydantic", "yaml", "rich.progress")
+#: imported once by the fork server for every pool: modules that start no thread when imported (corpuskit's
+#: own up to the store, which imports polars; typer for the CLI module every worker imports as its main)
+PRELOAD = ("pydantic", "yaml", "rich.progress", "typer", "corpuskit.config", "corpuskit.environment")
 
 
 def _alive(pid: int) -> bool:
