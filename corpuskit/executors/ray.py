@@ -40,7 +40,7 @@ def _target() -> str | None:
 
 
 def unreachable(address: str, why: str) -> ClusterUnreachable:
-    origin = "--ray-address" if _address else "RAY_ADDRESS"
+    origin = "--ray-address" if _address else "RAY_ADDRESS" if os.environ.get("RAY_ADDRESS") else "default"
     return ClusterUnreachable(
         f"cannot reach the Ray cluster at {address} ({origin}): {why.rstrip('.')}. Check that the cluster "
         "is up (on its head node: `ray start --head`, then use the address it prints) and that "
