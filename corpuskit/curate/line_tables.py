@@ -41,9 +41,8 @@ COLS = (
 )
 _C = {name: i for i, name in enumerate(COLS)}
 # C4's phrases, ASCII (their lower-case match is an ASCII case-folded match outside LOWSPEC characters)
-PHRASES = (
-    "lorem ipsum",
-    "javascript",
+#: C4_POLICY_SUBSTRINGS (the Python path's list, for datatrove's policy filter) are its last six
+C4_POLICY_SUBSTRINGS = (
     "terms of use",
     "privacy policy",
     "cookie policy",
@@ -51,6 +50,7 @@ PHRASES = (
     "use of cookies",
     "use cookies",
 )
+PHRASES = ("lorem ipsum", "javascript", *C4_POLICY_SUBSTRINGS)
 _PHRASES = np.zeros((len(PHRASES), max(map(len, PHRASES))), dtype=np.uint32)
 for _i, _p in enumerate(PHRASES):
     _PHRASES[_i, : len(_p)] = [ord(c) for c in _p]

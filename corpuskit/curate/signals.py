@@ -41,14 +41,7 @@ GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 # C4 (datatrove c4_filters.py, from the TFDS c4_utils reference implementation).
 C4_CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 C4_END_PUNCTUATION = (".", "?", "!", '"', "'")
-C4_POLICY_SUBSTRINGS = (
-    "terms of use",
-    "privacy policy",
-    "cookie policy",
-    "uses cookies",
-    "use of cookies",
-    "use cookies",
-)
+C4_POLICY_SUBSTRINGS = line_tables.C4_POLICY_SUBSTRINGS
 
 
 @dataclass(frozen=True)

@@ -108,15 +108,8 @@ def ingest(
         cfg = cfg.model_copy(update={"output": local}) if local != root else cfg
         store = source_store(cfg)
         with source_lock(store, "corpuskit ingest", wait=run.wait):
-            summary = _ingest_locked(
-                cfg,
-                store,
-                workers=run.workers,
-                force=force,
-                executor=run.executor,
-                progress=progress,
-                preload=connector.worker_modules(),
-            )
+            options = {"workers": run.workers, "executor": run.executor, "progress": progress}
+            summary = _ingest_locked(cfg, store, force=force, preload=connector.worker_modules(), **options)
     summary.corpus = root
     return summary
 
