@@ -30,7 +30,7 @@ import polars as pl
 
 from corpuskit.dedup.clusters import bucket_edges, sorted_unique
 from corpuskit.dedup.lsh import Banding
-from corpuskit.store.atomic import atomic_write, atomic_write_parquet
+from corpuskit.store.atomic import atomic_write_npy, atomic_write_parquet
 from corpuskit.store.lock import pid_alive
 
 BAND_ROW_BYTES = 14  # band (u16) + key (u64) + representative (u32)
@@ -97,13 +97,8 @@ def group_unit(work: str, p: int, partitions: int, all_pairs: bool) -> int:
     _split_write(found, u % partitions, partitions, work, "edges", f"p{p:05d}")
     if all_pairs and found.height:
         nodes = sorted_unique(np.concatenate([u, found["v"].to_numpy()]))
-        atomic_write(Path(work) / "nodes" / f"p{p:05d}.npy", lambda tmp: write_npy(tmp, nodes))
+        atomic_write_npy(Path(work) / "nodes" / f"p{p:05d}.npy", nodes)
     return found.height
-
-
-def write_npy(path: str, arr: np.ndarray) -> None:
-    with open(path, "wb") as f:  # a file object: np.save would append .npy to the temporary name
-        np.save(f, arr)
 
 
 def partitions_for(total_bytes: int, partition_mb: int) -> int:

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from corpuskit.dedup.bands import write_npy
 from corpuskit.dedup.clusters import (
     _DOC_SHIFT,
     _LOW,
@@ -32,7 +31,7 @@ from corpuskit.dedup.clusters import (
 )
 from corpuskit.dedup.config import DedupConfig
 from corpuskit.dedup.loading import SignatureFile
-from corpuskit.store.atomic import atomic_write
+from corpuskit.store.atomic import atomic_write_npy
 from corpuskit.store.units import Unit
 
 STORE_SHARE = 2  # a features unit writes about partition_mb / STORE_SHARE of features
@@ -42,10 +41,6 @@ FilePart = tuple[str, str, np.ndarray]  # signature file, document file, sorted 
 
 def store_dir(work: Path | str, g: int) -> Path:
     return Path(work) / "features" / f"g{g:06d}"
-
-
-def _save(path: Path, arr: np.ndarray) -> None:
-    atomic_write(path, lambda tmp: write_npy(tmp, arr))
 
 
 def candidate_nodes(work: Path | str) -> np.ndarray:
@@ -107,15 +102,16 @@ def features_unit(work: str, g: int, nodes: np.ndarray, parts: list[FilePart], c
                 counts.append(np.bincount((k >> _DOC_SHIFT).astype(np.int64), minlength=len(chunk)))
                 keys.append(k & _LOW)
             del texts
-        _save(out / "keys.npy", np.concatenate(keys))
-        _save(out / "offsets.npy", np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64))
+        atomic_write_npy(out / "keys.npy", np.concatenate(keys))
+        offsets = np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64)
+        atomic_write_npy(out / "offsets.npy", offsets)
     else:
         sig = [
             pl.read_parquet(signatures, columns=["minhash"])["minhash"].to_numpy()[pos]
             for signatures, _, pos in parts
         ]
-        _save(out / "sig.npy", np.concatenate(sig).astype(np.uint32))
-    _save(out / "nodes.npy", np.asarray(nodes, dtype=np.int64))
+        atomic_write_npy(out / "sig.npy", np.concatenate(sig).astype(np.uint32))
+    atomic_write_npy(out / "nodes.npy", np.asarray(nodes, dtype=np.int64))
     report(len(nodes))
     return len(nodes)
 

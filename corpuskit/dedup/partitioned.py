@@ -30,9 +30,8 @@ from corpuskit.store.units import Unit, UnitFailure, UnitsFailed, run_units
 
 POLARS_FACTOR = 4  # measured: bucketing a partition peaks at ~4x its band rows (sort, window, join)
 BAND_RUN_SHARE = 4  # a band unit's band rows take about partition_mb / BAND_RUN_SHARE
-BAND_UNIT_FACTOR = (
-    6  # measured: a band unit peaks at ~5x its band rows, 6 with a margin (frames, concat, split copies)
-)
+# measured: a band unit peaks at ~5x its band rows, 6 with a margin (frames, concat, split copies)
+BAND_UNIT_FACTOR = 6
 
 
 def _run_all(

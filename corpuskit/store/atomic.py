@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 PARQUET_COMPRESSION = "zstd"
@@ -56,6 +57,16 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
     atomic_write(path, lambda tmp: frame.write_parquet(tmp, compression=PARQUET_COMPRESSION, statistics=True))
+
+
+def atomic_write_npy(path: Path, arr: np.ndarray) -> None:
+    """An ``.npy`` file (readable with ``np.load(mmap_mode="r")``)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.save would append .npy to the temporary name
+            np.save(f, arr)
+
+    atomic_write(path, write)
 
 
 def json_safe(obj: Any) -> Any:
