@@ -10,9 +10,11 @@ instead of spaCy's explicit character tables.
 The rule tables live in :mod:`~corpuskit.curate.word_affixes` (prefix/suffix/infix/URL patterns) and
 :mod:`~corpuskit.curate.word_exceptions` (the special cases); this module is the splitting algorithm.
 
-Speed: a document's chunks repeat (Zipf), so each distinct chunk is split once and cached; the per-word
-cost is a dict lookup. Known differences from spaCy, measured on ~10k real documents by
-``benchmarks/curate.py`` (token-level agreement is printed there):
+Speed: a document's chunks repeat (Zipf), so the curation batch splits each distinct chunk once
+(:mod:`~corpuskit.curate.chunk_index` gives every chunk occurrence its id,
+:mod:`~corpuskit.curate.word_stats` splits the new ones with :func:`split_chunks`). Known differences
+from spaCy, measured on ~10k real documents by ``benchmarks/curate.py`` (token-level agreement is
+printed there):
 
 * letter classes: spaCy lists Latin/Cyrillic/Greek letters explicitly; we take the cased letters of those
   scripts (``\\p{Ll}``/``\\p{Lu}``), which can differ on rare letters;
@@ -183,9 +185,6 @@ def _fast_split(chunk: str) -> tuple[str, ...] | None:
     return None
 
 
-_SHIFT = 40  # a chunk's three Gopher counts packed in one int (fields < 2**40), so a document sums one column
-
-
 def chunk_split(chunk: str) -> tuple[str, ...]:
     """Words of one whitespace-free chunk (uncached)."""
     if chunk.isalpha():
@@ -214,67 +213,24 @@ def word_kind(word: str) -> int:
     return (not word.strip(PUNCTUATION)) + 2 * (not any(c.isalpha() for c in word))
 
 
-def chunk_record(chunk: str) -> tuple[tuple[str, ...], int, int, int]:
-    """Words of one whitespace-free chunk (uncached) and, for Gopher, its symbol-only words, their characters
-    and its words without a letter."""
-    toks = chunk_split(chunk)
-    kinds = list(map(word_kind, toks))
-    sym_chars = sum(len(t) for t, k in zip(toks, kinds, strict=True) if k & 1)
-    return toks, sum(k & 1 for k in kinds), sym_chars, sum(k >> 1 for k in kinds)
-
-
-class _ChunkCache(dict):
-    """chunk -> its words joined by single spaces (an all-letter chunk is usually itself), filled on a miss;
-    :data:`_COUNTS` gets the chunk's packed (symbol words, their characters, words without a letter)."""
-
-    def __missing__(self, chunk: str) -> str:
-        if len(self) >= _CACHE_MAX:
-            self.clear()
-            _COUNTS.clear()
-        toks, n_sym, sym_chars, nonalpha = chunk_record(chunk)
-        joined = " ".join(toks)
-        self[chunk] = joined
-        _COUNTS[chunk] = n_sym + (sym_chars << _SHIFT) + (nonalpha << 2 * _SHIFT)
-        return joined
-
-
-class _ChunkCounts(dict):
-    """chunk -> packed counts; a miss (the caches were cleared mid-document) refills through _CACHE."""
-
-    def __missing__(self, chunk: str) -> int:
-        _CACHE.pop(chunk, None)
-        _CACHE[chunk]  # noqa: B018 (fills both caches)
-        return self[chunk]
-
-
-_CACHE_MAX = 1_000_000
-_CACHE = _ChunkCache()
-_COUNTS = _ChunkCounts()
 # All-letter chunks that are exceptions ("dont", "cannot", "im"): split like any other special case.
 _ALPHA_EXCEPTIONS = {k: v for k, v in EXCEPTIONS.items() if k.isalpha() and v != (k,)}
-_MASK = (1 << _SHIFT) - 1
 
 
 def analyse_words(text: str) -> tuple[list[str], int, int, int]:
     """Words of ``text`` (see :func:`split_words`) and, for Gopher, the number of symbol-only words, their
-    characters, and the number of words without a letter.
-
-    Each distinct whitespace chunk is split once (cached, with its counts); a document is then two C-level
-    passes over its chunks: the cached strings joined and split again, and the packed counts summed."""
-    chunks = text.split()
-    words = " ".join(map(_CACHE.__getitem__, chunks)).split()
-    packed = sum(map(_COUNTS.__getitem__, chunks))
-    return words, packed & _MASK, (packed >> _SHIFT) & _MASK, packed >> 2 * _SHIFT
-
-
-def chunk_words(chunk: str) -> list[str]:
-    """Words of one whitespace-free chunk (cached like :func:`analyse_words`)."""
-    return _CACHE[chunk].split(" ")
+    characters, and the number of words without a letter: the plain definition, which the batch kernel
+    of :mod:`corpuskit.curate.word_stats` (each distinct chunk split once, counted compiled) is tested
+    against."""
+    words = split_words(text)
+    kinds = list(map(word_kind, words))
+    sym_chars = sum(len(w) for w, k in zip(words, kinds, strict=True) if k & 1)
+    return words, sum(k & 1 for k in kinds), sym_chars, sum(k >> 1 for k in kinds)
 
 
 def split_words(text: str) -> list[str]:
     """Words as datatrove's ``split_into_words(text, "en")`` returns them (spaCy tokens, no whitespace)."""
-    return analyse_words(text)[0]
+    return [w for chunk in text.split() for w in chunk_split(chunk)]
 
 
 # spaCy's Sentencizer.default_punct_chars: a sentence ends after one of these tokens.
