@@ -94,7 +94,8 @@ def _rehash(old, size):
     return slots
 
 
-def _grown(a: np.ndarray, need: int) -> np.ndarray:
+def grown(a: np.ndarray, need: int) -> np.ndarray:
+    """``a`` with room for ``need`` values (doubling; new slots zero)."""
     if need <= a.shape[0]:
         return a
     b = np.zeros(max(need, 2 * a.shape[0]), dtype=a.dtype)
@@ -130,8 +131,8 @@ class ChunkIndex:
             )
             if d == len(texts):
                 break
-            out = _grown(out, m + 1)  # something was short: grow it (doubling), resume at the same chunk
-            self.where = _grown(self.where, 2 * (n_ids + 1))
+            out = grown(out, m + 1)  # something was short: grow it (doubling), resume at the same chunk
+            self.where = grown(self.where, 2 * (n_ids + 1))
             if 2 * (n_ids + 1) > self.slots.shape[0] // 2:
                 self.slots = _rehash(self.slots, self.slots.shape[0])
         where = self.where[2 * self.n : 2 * n_ids].tolist()

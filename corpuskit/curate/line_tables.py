@@ -91,10 +91,8 @@ def stop_table(stop_chars: str) -> np.ndarray:
 
 @njit(cache=True)
 def _push(a: np.ndarray, n: int, v: int) -> np.ndarray:
-    if n == a.shape[0]:
-        b = np.empty(2 * a.shape[0], dtype=a.dtype)
-        b[:n] = a
-        a = b
+    """``a`` with ``v`` at position ``n`` (grown by :func:`_reserve` when full)."""
+    a = _reserve(a, n, 1)
     a[n] = v
     return a
 

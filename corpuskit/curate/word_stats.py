@@ -17,7 +17,7 @@ from itertools import chain
 import numpy as np
 from numba import njit
 
-from corpuskit.curate.chunk_index import ChunkIndex
+from corpuskit.curate.chunk_index import ChunkIndex, grown
 from corpuskit.curate.ngrams import DUP_NGRAMS, TOP_NGRAMS, ngram_chars
 from corpuskit.curate.words import _ALPHA_EXCEPTIONS, chunk_split, split_chunks, word_kind
 
@@ -37,10 +37,7 @@ class _Grow:
 
     def extend(self, values: list[int]) -> None:
         need = self.n + len(values)
-        if need > self.a.shape[0]:
-            a = np.zeros(max(need, 2 * self.a.shape[0]), dtype=np.int64)
-            a[: self.n] = self.a[: self.n]
-            self.a = a
+        self.a = grown(self.a, need)
         self.a[self.n : need] = values
         self.n = need
 
